@@ -1,0 +1,34 @@
+#!/bin/bash
+# Install the Debian packages listed in setup/packages.txt that are missing.
+# Idempotent and quiet when nothing is missing; runs apt-get update only when
+# it has something to install. Exits non-zero if an install fails.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$here/common.sh"
+
+list=${1:-$here/packages.txt}
+[ -r "$list" ] || die 2 "package list '$list' not readable"
+
+mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$list" | grep -v '^$')
+
+missing=()
+for p in "${wanted[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+[ "$(id -u)" -eq 0 ] || die 1 "missing packages (${missing[*]}) and not root: cannot install"
+log "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2 || die 1 "apt-get update failed"
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+	die 1 "apt-get install failed for: ${missing[*]}"
+
+# Verify: a package apt could not find must not pass silently.
+for p in "${missing[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || die 1 "package '$p' still not installed"
+done
+log "installed ${#missing[@]} package(s)"
