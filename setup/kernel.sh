@@ -1,0 +1,261 @@
+#!/bin/bash
+# Fetch (or locate) a kernel and its modules for the QEMU guest.
+#
+#   setup/kernel.sh [--refresh] debian:SUITE      SUITE: bookworm trixie forky sid
+#   setup/kernel.sh PATH/TO/bzImage --modules DIR  DIR/lib/modules/VERSION exists
+#
+# Prints four shell-evaluable lines on stdout:
+#   KVER=<release>  KIMAGE=<kernel image>  MODROOT=<dir for modprobe -d>  KPKG=<pkg=version>
+# Debian kernels are downloaded with apt-get download against a private sources
+# list and private apt state (the machine's apt configuration is never changed),
+# from the archive the machine's own apt sources name. They are extracted and
+# depmod'ed under ${PINRACE_CACHE:-/var/cache/pinrace}/kernels/; a later run
+# answers from that cache without touching the network unless --refresh.
+# Exit 2: bad usage or unknown spec; 1: download or extraction failed.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$here/common.sh"
+
+usage() {
+	die 2 "usage: kernel.sh [--refresh] debian:{bookworm|trixie|forky|sid} | BZIMAGE --modules DIR"
+}
+
+# Print the four result lines, quoted (only where needed) so eval is safe.
+print_result() { # KVER KIMAGE MODROOT KPKG
+	local name v
+	for name in KVER KIMAGE MODROOT KPKG; do
+		v=$1
+		shift
+		[[ $v =~ ^[][A-Za-z0-9_./+=:,@%^-]*$ ]] || v=$(printf '%q' "$v")
+		printf '%s=%s\n' "$name" "$v"
+	done
+}
+
+# Release string stored in a bzImage's setup header (kernel_version field).
+bzimage_release() {
+	local img=$1 off
+	[ "$(dd if="$img" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ] || return 1
+	off=$(od -An -tu2 -j526 -N2 "$img" | tr -d ' ')
+	[ "$off" -gt 0 ] || return 1
+	dd if="$img" bs=1 skip=$((off + 512)) count=256 2>/dev/null |
+		tr '\0' '\n' | head -n1 | cut -d' ' -f1
+}
+
+local_kernel() { # IMAGE MODDIR
+	local img=$1 moddir=$2 kver
+	[ -f "$img" ] || die 2 "kernel image '$img' does not exist"
+	[ -n "$moddir" ] || die 2 "a kernel image needs --modules DIR (DIR/lib/modules/VERSION)"
+	[ -d "$moddir/lib/modules" ] || die 2 "'$moddir' has no lib/modules directory"
+	img=$(realpath "$img")
+	moddir=$(realpath "$moddir")
+	if ! kver=$(bzimage_release "$img") || [ -z "$kver" ]; then
+		# Not a bzImage header we can read: accept a single module tree.
+		kver=$(ls "$moddir/lib/modules")
+		[ "$(printf '%s\n' "$kver" | wc -l)" -eq 1 ] ||
+			die 2 "cannot read the release from '$img' and '$moddir/lib/modules' holds several"
+	fi
+	[ -d "$moddir/lib/modules/$kver" ] ||
+		die 2 "'$img' is release $kver but '$moddir/lib/modules/$kver' does not exist"
+	if [ ! -s "$moddir/lib/modules/$kver/modules.dep" ]; then
+		log "running depmod for $kver in $moddir"
+		depmod -b "$moddir" "$kver" || die 1 "depmod failed for $moddir"
+	fi
+	print_result "$kver" "$img" "$moddir" "local:$img"
+}
+
+# --- Debian kernels -----------------------------------------------------------
+
+# apt options that point every piece of state at $aptdir: nothing of the
+# machine's sources, lists, caches, preferences or dpkg status is read or written.
+apt_opts() { # APTDIR
+	local d=$1
+	printf '%s\n' \
+		-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
+		-o "Dir::State::Lists=$d/lists" -o "Dir::State::status=$d/status" \
+		-o "Dir::Cache=$d/cache" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
+		-o APT::Architectures=amd64 -o APT::Architecture=amd64 \
+		-o Acquire::Languages=none -o Acquire::Check-Valid-Until=false \
+		-o APT::Sandbox::User=root -qq
+}
+
+suite_sources() { # SUITE -> lines for sources.list
+	local suite=$1 key=/usr/share/keyrings/debian-archive-keyring.gpg archive
+	archive=$(apt_archive_uri)
+	echo "deb [signed-by=$key] $archive $suite main"
+	case $suite in
+	bookworm | trixie) echo "deb [signed-by=$key] $(apt_security_uri) $suite-security main" ;;
+	esac
+}
+
+# Field FIELD of the candidate version of PKG, from the private lists.
+cand_field() { # PKG FIELD
+	apt-cache "${APT[@]}" show "$1" 2>/dev/null |
+		awk -v f="$2:" 'NF == 0 { exit } $1 == f { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+}
+
+pkg_exists() { [ -n "$(cand_field "$1" Version)" ]; }
+
+# Names of the packages that carry the kernel image and modules, newest
+# candidate across the configured suites. Follows the linux-image-amd64 meta
+# package; prefers -unsigned images (same kernel, no signature wrapper).
+resolve_packages() {
+	local img deps p
+	img=$(cand_field linux-image-amd64 Depends | tr ',' '\n' |
+		sed -n 's/^ *\(linux-image-[^ ]*\).*/\1/p' | head -n1)
+	[ -n "$img" ] || die 1 "no linux-image-amd64 in the suite's package lists"
+	if pkg_exists "$img-unsigned"; then
+		echo "$img-unsigned"
+		return
+	fi
+	# sid layout: linux-image-V is a meta package of linux-binary-V (image),
+	# linux-modules-V and linux-base-V (config, modules.builtin, modules.order).
+	deps=$(cand_field "$img" Depends | tr ',' '\n' | sed 's/^ *//; s/[ |].*//')
+	if printf '%s\n' "$deps" | grep -q '^linux-binary-'; then
+		for p in $(printf '%s\n' "$deps" | grep -E '^linux-(binary|modules|base)-[0-9]'); do
+			case $p in
+			linux-binary-*)
+				local u=linux-binary-unsigned-${p#linux-binary-}
+				pkg_exists "$u" && p=$u
+				;;
+			esac
+			echo "$p"
+		done
+		return
+	fi
+	echo "$img"
+}
+
+# Check a cached result file: every path in it must still be there.
+valid_env() { # FILE
+	[ -r "$1" ] || return 1
+	(
+		# shellcheck disable=SC1090
+		. "$1"
+		# shellcheck disable=SC2153
+		[ -f "$KIMAGE" ] && [ -s "$MODROOT/lib/modules/$KVER/modules.dep" ]
+	)
+}
+
+extract_tree() { # TREE DEB... : extract, find the release, depmod, record
+	local tree=$1 tmp kdir kver modroot img
+	shift
+	tmp=$tree.tmp
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	for deb in "$@"; do
+		dpkg -x "$deb" "$tmp" || die 1 "dpkg -x $deb failed"
+	done
+	kdir=$(find "$tmp" -path '*/lib/modules/*' -prune -type d -name '[0-9]*' | head -n1)
+	[ -n "$kdir" ] || die 1 "no lib/modules/VERSION in $*"
+	kver=$(basename "$kdir")
+	modroot=${kdir%/lib/modules/*}
+	for img in "$tmp/boot/vmlinuz-$kver" "$modroot/lib/modules/$kver/vmlinuz" \
+		"$modroot/lib/modules/$kver/vmlinuz.unsigned"; do
+		[ -f "$img" ] && break
+	done
+	[ -f "$img" ] || die 1 "no kernel image for $kver in $*"
+	depmod -b "$modroot" "$kver" || die 1 "depmod -b $modroot $kver failed"
+	mv "$tmp" "$tree"
+	# Paths recorded relative to the tree so the rename above is harmless.
+	printf '%s\n%s\n%s\n' "$kver" "${img#"$tmp"/}" "${modroot#"$tmp"}" >"$tree/.pinrace-tree"
+}
+
+debian_kernel() { # SUITE REFRESH
+	local suite=$1 refresh=$2 kdir aptdir envfile pkgs=() vers=() p v kpkg tree
+	kdir=$(pinrace_cache)/kernels
+	mkdir -p "$kdir"
+	exec 9>"$kdir/.lock"
+	flock 9
+	envfile=$kdir/debian-$suite.env
+	if [ "$refresh" = 0 ] && valid_env "$envfile"; then
+		cat "$envfile"
+		return
+	fi
+
+	aptdir=$kdir/apt/$suite
+	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+	: >"$aptdir/status"
+	suite_sources "$suite" >"$aptdir/sources.list"
+	mapfile -t APT < <(apt_opts "$aptdir")
+	log "updating package lists for $suite"
+	apt-get "${APT[@]}" update >&2 || die 1 "apt-get update failed for $suite"
+
+	mapfile -t pkgs < <(resolve_packages)
+	[ ${#pkgs[@]} -gt 0 ] || die 1 "could not resolve the kernel packages of $suite"
+	for p in "${pkgs[@]}"; do
+		v=$(cand_field "$p" Version)
+		[ -n "$v" ] || die 1 "package $p has no candidate in $suite"
+		vers+=("$v")
+	done
+	local want=()
+	for i in "${!pkgs[@]}"; do want+=("${pkgs[i]}=${vers[i]}"); done
+	kpkg=$(IFS=,; echo "${want[*]}")
+	tree=$kdir/tree/${pkgs[0]}_${vers[0]}
+
+	if [ ! -r "$tree/.pinrace-tree" ]; then
+		local dl=$kdir/download
+		rm -rf "$dl"
+		mkdir -p "$dl"
+		log "downloading $kpkg"
+		(cd "$dl" && apt-get "${APT[@]}" download "${want[@]}" >&2) ||
+			die 1 "apt-get download failed for $kpkg"
+		log "extracting into $tree"
+		extract_tree "$tree" "$dl"/*.deb
+		rm -rf "$dl"
+	fi
+
+	local kver img modroot
+	{ read -r kver && read -r img && read -r modroot; } <"$tree/.pinrace-tree"
+	echo "$kpkg" >"$tree$modroot/.pinrace-kpkg"
+	print_result "$kver" "$tree/$img" "$tree$modroot" "$kpkg" >"$envfile.tmp"
+	mv "$envfile.tmp" "$envfile"
+	prune_trees "$kdir"
+	cat "$envfile"
+}
+
+# Remove extracted trees no cached result refers to any more.
+prune_trees() { # KDIR
+	local kdir=$1 t
+	for t in "$kdir"/tree/*; do
+		[ -d "$t" ] || continue
+		case $t in *.tmp) rm -rf "$t" && continue ;; esac
+		grep -qsF "$t/" "$kdir"/*.env || { log "removing unused $t" && rm -rf "$t"; }
+	done
+}
+
+refresh=0 spec='' moddir=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--refresh) refresh=1 ;;
+	--modules)
+		[ $# -ge 2 ] || usage
+		moddir=$2
+		shift
+		;;
+	--modules=*) moddir=${1#--modules=} ;;
+	-h | --help) usage ;;
+	-*) die 2 "unknown option '$1'" ;;
+	*)
+		[ -z "$spec" ] || die 2 "more than one kernel spec ('$spec', '$1')"
+		spec=$1
+		;;
+	esac
+	shift
+done
+[ -n "$spec" ] || usage
+
+case $spec in
+debian:bookworm | debian:trixie | debian:forky | debian:sid)
+	[ -z "$moddir" ] || die 2 "--modules only goes with a kernel image path"
+	need_cmd apt-get apt-cache dpkg depmod flock
+	debian_kernel "${spec#debian:}" "$refresh"
+	;;
+debian:*) die 2 "unknown Debian suite '${spec#debian:}' (known: bookworm trixie forky sid)" ;;
+*)
+	[ -e "$spec" ] || [ "${spec#*:}" = "$spec" ] ||
+		die 2 "unknown kernel spec '$spec' (debian:SUITE or a bzImage path)"
+	local_kernel "$spec" "$moddir"
+	;;
+esac
