@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Block checksums: CRC32C in hardware (SSE4.2) and from tables (same
+ * values), and XXH3 from libxxhash.  pr_csum_select() measures which is
+ * fastest here, because an emulated CPU turns the ranking upside down.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <nmmintrin.h>
+/* XXH3_64bits becomes the libxxhash entry that picks SSE2/AVX2/AVX-512. */
+#include <xxh_x86dispatch.h>
+#define PR_HAVE_X86 1
+#endif
+
+#include "csum.h"
+
+#define CRC32C_POLY 0x82f63b78u /* Castagnoli, reflected */
+
+/* Slicing-by-8 tables: crc_tab[k][b] is byte b followed by k zero bytes. */
+static uint32_t crc_tab[8][256];
+
+/*
+ * The hardware path runs three streams of CRC_LANE bytes side by side (the
+ * instruction has a latency of three cycles and a throughput of one) and
+ * then joins them by shifting a stream's CRC over CRC_LANE zero bytes.
+ * 3 * 1344 = 4032: the data of a 4 KiB block is exactly one round.
+ */
+#define CRC_LANE 1344
+static uint32_t crc_shift_tab[4][256];
+
+static const char *const csum_names[PR_CSUM_NALG] = {
+	[PR_CSUM_NONE] = "none",
+	[PR_CSUM_CRC32C_HW] = "crc32c-hw",
+	[PR_CSUM_CRC32C_SW] = "crc32c-sw",
+	[PR_CSUM_XXH3] = "xxh3",
+};
+
+static int csum_chosen; /* enum pr_csum_alg, 0 until selected */
+
+static uint32_t crc_sw_raw(uint32_t crc, const unsigned char *p, size_t n);
+
+static void crc_tab_init(void)
+{
+	for (unsigned int b = 0; b < 256; b++) {
+		uint32_t c = b;
+
+		for (int i = 0; i < 8; i++)
+			c = (c >> 1) ^ (CRC32C_POLY & -(c & 1));
+		crc_tab[0][b] = c;
+	}
+	for (int k = 1; k < 8; k++)
+		for (int b = 0; b < 256; b++)
+			crc_tab[k][b] = (crc_tab[k - 1][b] >> 8) ^
+					crc_tab[0][crc_tab[k - 1][b] & 0xff];
+}
+
+/* crc_shift_tab[j][b]: the CRC state (b << 8j) run over CRC_LANE zeros. */
+static void crc_shift_init(void)
+{
+	static const unsigned char zeros[CRC_LANE];
+	uint32_t basis[32];
+
+	for (int i = 0; i < 32; i++)
+		basis[i] = crc_sw_raw(1u << i, zeros, sizeof(zeros));
+	for (int j = 0; j < 4; j++) {
+		for (int b = 0; b < 256; b++) {
+			uint32_t v = 0;
+
+			for (int i = 0; i < 8; i++)
+				if (b & (1 << i))
+					v ^= basis[8 * j + i];
+			crc_shift_tab[j][b] = v;
+		}
+	}
+}
+
+__attribute__((constructor)) static void csum_init(void)
+{
+	crc_tab_init();
+	crc_shift_init();
+}
+
+static inline uint64_t load64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint32_t crc_sw_raw(uint32_t crc, const unsigned char *p, size_t n)
+{
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t w = load64(p) ^ crc;
+
+		crc = crc_tab[7][w & 0xff] ^ crc_tab[6][(w >> 8) & 0xff] ^
+		      crc_tab[5][(w >> 16) & 0xff] ^
+		      crc_tab[4][(w >> 24) & 0xff] ^
+		      crc_tab[3][(w >> 32) & 0xff] ^
+		      crc_tab[2][(w >> 40) & 0xff] ^
+		      crc_tab[1][(w >> 48) & 0xff] ^ crc_tab[0][w >> 56];
+	}
+	while (n--)
+		crc = (crc >> 8) ^ crc_tab[0][(crc ^ *p++) & 0xff];
+	return crc;
+}
+
+static uint64_t crc32c_sw(const void *buf, size_t len)
+{
+	return ~crc_sw_raw(~0u, buf, len);
+}
+
+#ifdef PR_HAVE_X86
+static int have_sse42(void)
+{
+	return __builtin_cpu_supports("sse4.2");
+}
+
+static inline uint32_t crc_shift(uint32_t c)
+{
+	return crc_shift_tab[0][c & 0xff] ^ crc_shift_tab[1][(c >> 8) & 0xff] ^
+	       crc_shift_tab[2][(c >> 16) & 0xff] ^ crc_shift_tab[3][c >> 24];
+}
+
+__attribute__((target("sse4.2"))) static uint32_t
+crc_hw_raw(uint32_t crc, const unsigned char *p, size_t n)
+{
+	uint64_t c = crc;
+
+	for (; n >= 8; n -= 8, p += 8)
+		c = _mm_crc32_u64(c, load64(p));
+	while (n--)
+		c = _mm_crc32_u8(c, *p++);
+	return c;
+}
+
+/* Three lanes of CRC_LANE bytes: the first continues @crc, two start at 0. */
+__attribute__((target("sse4.2"))) static uint32_t
+crc_hw_round(uint32_t crc, const unsigned char *p)
+{
+	uint64_t a = crc, b = 0, c = 0;
+
+	for (size_t i = 0; i < CRC_LANE; i += 8) {
+		a = _mm_crc32_u64(a, load64(p + i));
+		b = _mm_crc32_u64(b, load64(p + CRC_LANE + i));
+		c = _mm_crc32_u64(c, load64(p + 2 * CRC_LANE + i));
+	}
+	return crc_shift(crc_shift(a) ^ b) ^ c;
+}
+
+static uint64_t crc32c_hw(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint32_t crc = ~0u;
+
+	for (; len >= 3 * CRC_LANE; len -= 3 * CRC_LANE, p += 3 * CRC_LANE)
+		crc = crc_hw_round(crc, p);
+	return ~crc_hw_raw(crc, p, len);
+}
+#else
+static int have_sse42(void)
+{
+	return 0;
+}
+
+static uint64_t crc32c_hw(const void *buf, size_t len)
+{
+	return crc32c_sw(buf, len);
+}
+#endif
+
+int pr_csum_available(enum pr_csum_alg alg)
+{
+	switch (alg) {
+	case PR_CSUM_CRC32C_HW:
+		return have_sse42();
+	case PR_CSUM_CRC32C_SW:
+	case PR_CSUM_XXH3:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * CRC32C_HW blocks stay verifiable without SSE4.2: the tables give the
+ * same values.  Unknown algorithms checksum to 0.
+ */
+uint64_t pr_csum(enum pr_csum_alg alg, const void *buf, size_t len)
+{
+	switch (alg) {
+	case PR_CSUM_CRC32C_HW:
+		return have_sse42() ? crc32c_hw(buf, len) : crc32c_sw(buf, len);
+	case PR_CSUM_CRC32C_SW:
+		return crc32c_sw(buf, len);
+	case PR_CSUM_XXH3:
+		return XXH3_64bits(buf, len);
+	default:
+		return 0;
+	}
+}
+
+const char *pr_csum_name(enum pr_csum_alg alg)
+{
+	if ((unsigned int)alg >= PR_CSUM_NALG)
+		return "unknown";
+	return csum_names[alg];
+}
+
+int pr_csum_from_name(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++)
+		if (!strcmp(name, csum_names[a]))
+			return a;
+	return -1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+#define SEL_BUF (1u << 20)
+#define SEL_CHUNK 4032 /* the data part of a 4 KiB block */
+#define SEL_NS 1000000 /* time per algorithm */
+#define SEL_MAX_PASSES 8
+
+/* Best nanoseconds for one pass over @buf, in block-sized calls. */
+static uint64_t time_alg(enum pr_csum_alg alg, const unsigned char *buf)
+{
+	uint64_t best = UINT64_MAX, start = now_ns();
+	volatile uint64_t sink = 0;
+
+	for (int pass = 0; pass < SEL_MAX_PASSES; pass++) {
+		uint64_t t0 = now_ns(), t;
+
+		for (size_t off = 0; off + SEL_CHUNK <= SEL_BUF;
+		     off += SEL_CHUNK)
+			sink += pr_csum(alg, buf + off, SEL_CHUNK);
+		t = now_ns() - t0;
+		if (t < best)
+			best = t;
+		if (pass >= 1 && now_ns() - start > SEL_NS)
+			break;
+	}
+	(void)sink;
+	return best;
+}
+
+static enum pr_csum_alg measure_fastest(void)
+{
+	enum pr_csum_alg pick = PR_CSUM_XXH3;
+	uint64_t best = UINT64_MAX;
+	unsigned char *buf = malloc(SEL_BUF);
+
+	if (!buf)
+		return pick;
+	for (size_t i = 0; i < SEL_BUF; i++)
+		buf[i] = (unsigned char)(i * 131 + (i >> 9));
+	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
+		uint64_t t;
+
+		if (!pr_csum_available(a))
+			continue;
+		t = time_alg(a, buf);
+		if (t < best) {
+			best = t;
+			pick = a;
+		}
+	}
+	free(buf);
+	return pick;
+}
+
+static enum pr_csum_alg from_env(void)
+{
+	const char *name = getenv("PINRACE_CSUM");
+	int a;
+
+	if (!name || !*name)
+		return PR_CSUM_NONE;
+	a = pr_csum_from_name(name);
+	if (a < 0) {
+		fprintf(stderr,
+			"pinrace: PINRACE_CSUM=%s: unknown, measuring\n", name);
+		return PR_CSUM_NONE;
+	}
+	if (!pr_csum_available(a)) {
+		fprintf(stderr,
+			"pinrace: PINRACE_CSUM=%s: unavailable, measuring\n",
+			name);
+		return PR_CSUM_NONE;
+	}
+	return a;
+}
+
+enum pr_csum_alg pr_csum_select(void)
+{
+	int cur = __atomic_load_n(&csum_chosen, __ATOMIC_ACQUIRE);
+	int pick;
+
+	if (cur)
+		return cur;
+	pick = from_env();
+	if (!pick)
+		pick = measure_fastest();
+	/* Two threads may race here; the first choice stays. */
+	if (!__atomic_compare_exchange_n(&csum_chosen, &cur, pick, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return cur;
+	return pick;
+}
+
+enum pr_csum_alg pr_csum_current(void)
+{
+	int cur = __atomic_load_n(&csum_chosen, __ATOMIC_ACQUIRE);
+
+	return cur ? (enum pr_csum_alg)cur : pr_csum_select();
+}
