@@ -1,0 +1,52 @@
+# pinrace: build lib/ into a static library and every tests/*.c into its
+# own binary under build/tests/.
+#
+#   make          build
+#   make check    install what is missing, build, run the self-tests here and
+#                 the quick profile in a QEMU guest (setup/check.sh)
+#   make bench    verifier and RDMA throughput, as ratios to memcpy/perftest
+#   make format   clang-format every C file
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+PKGS := libibverbs librdmacm libxxhash
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -libverbs -lrdmacm -lxxhash)
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Ilib $(PKG_CFLAGS) -MMD -MP
+LDLIBS := $(PKG_LIBS) -lpthread
+
+B := build
+LIB_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c))
+TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*.c))
+
+all: $(TESTS)
+
+$(B)/libpinrace.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/%.c $(B)/libpinrace.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libpinrace.a $(LDLIBS)
+
+check:
+	bash setup/deps.sh
+	$(MAKE) all
+	bash setup/check.sh
+
+bench:
+	bash setup/deps.sh
+	$(MAKE) all
+	bash setup/bench.sh
+
+format:
+	clang-format -i lib/*.[ch] tests/*.c
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check bench format clean
+-include $(LIB_OBJS:.o=.d) $(TESTS:=.d)

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/* File backings: create, map, identify the filesystem, clean up. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "backing.h"
+#include "needs.h"
+
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX 0x00200000
+#endif
+
+const struct pr_backing pr_backing_pagecache = {
+	.name = "pagecache",
+	.kind = "pagecache",
+	.dir_env = "PINRACE_PAGECACHE_DIR",
+	.dax = 0,
+	.needs = PR_NEED_SCRATCH,
+};
+
+const struct pr_backing pr_backing_fsdax = {
+	.name = "fsdax",
+	.kind = "fsdax",
+	.dir_env = "PINRACE_DAX_DIR",
+	.dax = 1,
+	.needs = PR_NEED_SCRATCH | PR_NEED_DAX,
+};
+
+const char *pr_backing_dir(const struct pr_backing *b)
+{
+	const char *d = b->dir_env ? getenv(b->dir_env) : NULL;
+
+	return d && *d ? d : NULL;
+}
+
+static const struct {
+	unsigned long magic;
+	const char *name;
+} fs_magics[] = {
+	{ 0x58465342, "xfs" },	  { 0xef53, "ext4" },	{ 0x9123683e, "btrfs" },
+	{ 0x01021994, "tmpfs" }, { 0x01021997, "9p" }, { 0x794c7630, "overlay" },
+};
+
+const char *pr_backing_fs(const struct pr_backing *b, char *buf, size_t len)
+{
+	const char *dir = pr_backing_dir(b);
+	struct statfs sfs;
+
+	snprintf(buf, len, "?");
+	if (!dir || statfs(dir, &sfs))
+		return buf;
+	for (size_t i = 0; i < sizeof(fs_magics) / sizeof(fs_magics[0]); i++)
+		if ((unsigned long)sfs.f_type == fs_magics[i].magic)
+			snprintf(buf, len, "%s", fs_magics[i].name);
+	if (!strcmp(buf, "?"))
+		snprintf(buf, len, "0x%lx", (unsigned long)sfs.f_type);
+	return buf;
+}
+
+int pr_fd_is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return -errno;
+	if (!(stx.stx_attributes_mask & STATX_ATTR_DAX))
+		return 0; /* kernel does not report it: not DAX as far as known */
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+int pr_file_open(const struct pr_backing *b, const char *tag, size_t len,
+		 uint32_t id, int map_flags, struct pr_file *f)
+{
+	const char *dir = pr_backing_dir(b);
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (!dir)
+		return -ENOENT;
+	snprintf(f->path, sizeof(f->path), "%s/pinrace-%d-%s", dir, getpid(),
+		 tag);
+	f->fd = open(f->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (f->fd < 0)
+		return -errno;
+	f->len = len;
+	f->id = id;
+	if (ftruncate(f->fd, len))
+		goto fail;
+	f->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      map_flags ? map_flags : MAP_SHARED, f->fd, 0);
+	if (f->map == MAP_FAILED) {
+		f->map = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	err = -errno;
+	pr_file_close(f);
+	return err;
+}
+
+void pr_file_close(struct pr_file *f)
+{
+	if (f->map)
+		munmap(f->map, f->len);
+	if (f->fd >= 0) {
+		close(f->fd);
+		unlink(f->path);
+	}
+	f->map = NULL;
+	f->fd = -1;
+}
+
+void pr_backing_sweep(const char *dir, pid_t pid)
+{
+	char prefix[32], path[1024];
+	struct dirent *de;
+	DIR *d = dir ? opendir(dir) : NULL;
+
+	if (!d)
+		return;
+	snprintf(prefix, sizeof(prefix), "pinrace-%d-", pid);
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	closedir(d);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Backings: where the registered memory comes from.  Each is an entry of
+ * data (which directory, whether it must be DAX); files are created,
+ * sized, mapped and removed through one set of calls.  Files are named
+ * "pinrace-<pid>-<tag>" so the harness can remove what a killed case
+ * left behind.
+ */
+#ifndef PR_BACKING_H
+#define PR_BACKING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pr_backing {
+	const char *name; /* case-name component */
+	const char *kind; /* results.jsonl "backing" */
+	const char *dir_env; /* environment variable naming the directory */
+	int dax; /* 1: files must be DAX, 0: must not be */
+	unsigned int needs;
+};
+
+extern const struct pr_backing pr_backing_pagecache;
+extern const struct pr_backing pr_backing_fsdax;
+
+struct pr_file {
+	int fd;
+	char path[512];
+	void *map;
+	size_t len;
+	uint32_t id;
+};
+
+const char *pr_backing_dir(const struct pr_backing *b);
+/* Filesystem type name of the backing's directory ("xfs"), or "?". */
+const char *pr_backing_fs(const struct pr_backing *b, char *buf, size_t len);
+/* 1 if @fd is DAX (statx STATX_ATTR_DAX), 0 if not, -errno if unknown. */
+int pr_fd_is_dax(int fd);
+/*
+ * Create a file of @len bytes in the backing's directory and map it
+ * MAP_SHARED (or @map_flags if non-zero).  0 or -errno.
+ */
+int pr_file_open(const struct pr_backing *b, const char *tag, size_t len,
+		 uint32_t id, int map_flags, struct pr_file *f);
+void pr_file_close(struct pr_file *f);
+/* Remove files left in @dir by process @pid. */
+void pr_backing_sweep(const char *dir, pid_t pid);
+
+#endif

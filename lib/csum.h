@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Block checksums, chosen at run time: hardware CRC32C is fastest natively,
+ * but TCG emulates the crc32 instruction slowly, so the choice is measured
+ * where the suite runs.  Every block records the algorithm it used.
+ */
+#ifndef PR_CSUM_H
+#define PR_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pr_csum_alg {
+	PR_CSUM_NONE = 0,
+	PR_CSUM_CRC32C_HW = 1, /* SSE4.2 crc32 instruction */
+	PR_CSUM_CRC32C_SW = 2, /* table driven, same values as HW */
+	PR_CSUM_XXH3 = 3, /* XXH3_64bits from libxxhash */
+	PR_CSUM_NALG
+};
+
+/*
+ * Pick the algorithm new blocks are stamped with: $PINRACE_CSUM (a name
+ * from pr_csum_name()) if set, else the fastest measured on this CPU.
+ * Returns the choice.  Idempotent; called by the harness at start-up.
+ */
+enum pr_csum_alg pr_csum_select(void);
+enum pr_csum_alg pr_csum_current(void);
+/* Returns 0 when @alg cannot run here (e.g. CRC32C_HW without SSE4.2). */
+int pr_csum_available(enum pr_csum_alg alg);
+uint64_t pr_csum(enum pr_csum_alg alg, const void *buf, size_t len);
+const char *pr_csum_name(enum pr_csum_alg alg);
+int pr_csum_from_name(const char *name); /* -1 when unknown */
+
+#endif

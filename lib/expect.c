@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Expectations file: parsing, kernel-version matching, applying. */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expect.h"
+
+/* "6.12.38+deb13-amd64" -> 6*1e6 + 12*1e3 + 38 */
+static long kver_num(const char *s)
+{
+	long part[3] = { 0, 0, 0 };
+	char *end;
+
+	for (int i = 0; i < 3; i++) {
+		part[i] = strtol(s, &end, 10);
+		if (end == s || *end != '.')
+			break;
+		s = end + 1;
+	}
+	return part[0] * 1000000 + part[1] * 1000 + part[2];
+}
+
+static int cmp_match(const char *term, const char *release)
+{
+	long have = kver_num(release), want;
+	const char *v = term;
+	int op = 0; /* 0 '=', 1 '<', 2 '<=', 3 '>', 4 '>=' */
+
+	if (*v == '<' || *v == '>') {
+		op = *v == '<' ? 1 : 3;
+		v++;
+		if (*v == '=') {
+			op++;
+			v++;
+		}
+	} else if (*v == '=') {
+		v++;
+	}
+	want = kver_num(v);
+	switch (op) {
+	case 1:
+		return have < want;
+	case 2:
+		return have <= want;
+	case 3:
+		return have > want;
+	case 4:
+		return have >= want;
+	}
+	return have == want;
+}
+
+int pr_kernel_match(const char *pat, const char *release)
+{
+	char buf[64], *save = NULL, *term;
+
+	if (!strchr("<>=", pat[0]))
+		return fnmatch(pat, release, 0) == 0;
+	snprintf(buf, sizeof(buf), "%s", pat);
+	for (term = strtok_r(buf, ",", &save); term;
+	     term = strtok_r(NULL, ",", &save))
+		if (!cmp_match(term, release))
+			return 0;
+	return 1;
+}
+
+static int parse_expect(struct pr_expectation *e, const char *word)
+{
+	char buf[64], *colon;
+	int s;
+
+	snprintf(buf, sizeof(buf), "%s", word);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon++ = '\0';
+	s = pr_status_from_name(buf);
+	if (s != PR_FAIL && s != PR_ERROR)
+		return -1;
+	e->status = s;
+	e->finding = colon ? pr_finding_from_name(colon) : -1;
+	return colon && e->finding < 0 ? -1 : 0;
+}
+
+static int parse_line(struct pr_expectation *e, char *line)
+{
+	char expect[64];
+	int pos = 0;
+
+	if (sscanf(line, "%63s %63s %127s %63s %31s %n", e->kernel, e->test,
+		   e->cs, expect, e->commit, &pos) < 5 ||
+	    !pos)
+		return -1;
+	snprintf(e->reason, sizeof(e->reason), "%s", line + pos);
+	e->reason[strcspn(e->reason, "\n")] = '\0';
+	if (!e->reason[0])
+		return -1;
+	return parse_expect(e, expect);
+}
+
+int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
+		   size_t len)
+{
+	char line[512];
+	int lineno = 0;
+	FILE *f;
+
+	memset(x, 0, sizeof(*x));
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, len, "cannot open expectations file %s", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t");
+		struct pr_expectation *grown;
+
+		lineno++;
+		if (*p == '#' || *p == '\n' || !*p)
+			continue;
+		grown = realloc(x->e, (x->n + 1) * sizeof(*x->e));
+		if (!grown)
+			break;
+		x->e = grown;
+		if (parse_line(&x->e[x->n], p)) {
+			snprintf(err, len,
+				 "%s:%d: expected KERNEL TEST CASE STATUS[:FINDING] COMMIT REASON",
+				 path, lineno);
+			fclose(f);
+			pr_expect_free(x);
+			return -1;
+		}
+		x->n++;
+	}
+	fclose(f);
+	return 0;
+}
+
+void pr_expect_free(struct pr_expectations *x)
+{
+	free(x->e);
+	x->e = NULL;
+	x->n = 0;
+}
+
+const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
+					    const char *release,
+					    const char *test, const char *cs)
+{
+	for (int i = 0; x && i < x->n; i++) {
+		const struct pr_expectation *e = &x->e[i];
+
+		if (pr_kernel_match(e->kernel, release) &&
+		    !fnmatch(e->test, test, 0) && !fnmatch(e->cs, cs, 0))
+			return e;
+	}
+	return NULL;
+}
+
+enum pr_status pr_expect_apply(const struct pr_expectations *x,
+			       const char *release, const char *test,
+			       const char *cs, enum pr_status s,
+			       enum pr_finding f,
+			       const struct pr_expectation **why)
+{
+	const struct pr_expectation *e = pr_expect_find(x, release, test, cs);
+
+	*why = e;
+	if (!e)
+		return s;
+	if (s == e->status && (e->finding < 0 || e->finding == (int)f))
+		return PR_XFAIL;
+	if (s == PR_PASS && e->status == PR_FAIL)
+		return PR_XPASS;
+	*why = NULL; /* a different failure: report it as it is */
+	return s;
+}

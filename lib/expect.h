@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The expectations file: known per-kernel behaviour, one line each,
+ *
+ *   KERNEL  TEST  CASE  EXPECT  COMMIT  REASON...
+ *
+ * KERNEL is "*", a glob on the release ("6.1.*"), or comparisons joined
+ * by ',' (">=5.11,<6.5"); CASE a glob on the case name; EXPECT a status,
+ * "fail" or "error", optionally with the finding ("fail:stale-read").  A failure that matches
+ * becomes XFAIL with the reason and commit; a pass that matches an
+ * expected failure becomes XPASS: both are reported, only XFAIL is quiet.
+ */
+#ifndef PR_EXPECT_H
+#define PR_EXPECT_H
+
+#include <stddef.h>
+
+#include "outcome.h"
+
+struct pr_expectation {
+	char kernel[64];
+	char test[64];
+	char cs[128];
+	enum pr_status status;
+	int finding; /* -1: any */
+	char commit[32];
+	char reason[256];
+};
+
+struct pr_expectations {
+	struct pr_expectation *e;
+	int n;
+};
+
+/* Load @path; 0, or -1 with a message naming the file and line. */
+int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
+		   size_t len);
+void pr_expect_free(struct pr_expectations *x);
+/* 1 if @release matches the KERNEL pattern @pat. */
+int pr_kernel_match(const char *pat, const char *release);
+const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
+					    const char *release,
+					    const char *test, const char *cs);
+/*
+ * Apply the first matching expectation to a case's outcome.  Returns the
+ * new status and points *@why at the matching line (or NULL).
+ */
+enum pr_status pr_expect_apply(const struct pr_expectations *x,
+			       const char *release, const char *test,
+			       const char *cs, enum pr_status s,
+			       enum pr_finding f,
+			       const struct pr_expectation **why);
+
+#endif

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pr_main(): the life of a test binary.  Options, profile, expectations;
+ * then for each case: needs, kernel-log marker, isolated run, log scan,
+ * expectations, TAP and results.jsonl.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backing.h"
+#include "cases.h"
+#include "csum.h"
+#include "expect.h"
+#include "kmsg.h"
+#include "report.h"
+#include "tap.h"
+
+struct run {
+	const struct pr_test *t;
+	struct pr_case *cases;
+	int ncases;
+	const char *filter;
+	int list, info;
+	int have_seed;
+	uint64_t seed;
+	struct pr_expectations expect;
+	struct pr_profile prof;
+	struct utsname uts;
+	const char *results;
+	char jsonl[1024];
+	struct pr_kmsg kmsg;
+	struct pr_tap tap;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+	pr_case_interrupt();
+}
+
+static void usage(const struct pr_test *t, FILE *f)
+{
+	fprintf(f,
+		"usage: %s [--list] [--info] [--case GLOB] [--seed N]\n"
+		"%s\n"
+		"  --list       each case and whether it would run, skip (with the reason) or error\n"
+		"  --info       the test's declared needs, timeout, tags and cases\n"
+		"  --case GLOB  run only the cases whose name matches\n"
+		"  --seed N     seed for the case's randomness (replays a run)\n"
+		"environment: PINRACE_RESULTS (dir for results.jsonl and dumps),\n"
+		"  PINRACE_EXPECT (expectations file), PINRACE_PROFILE (profile file),\n"
+		"  PINRACE_RDMA_DEV, PINRACE_PAGECACHE_DIR, PINRACE_DAX_DIR, PINRACE_CSUM\n",
+		t->name, t->desc);
+}
+
+static int parse_args(struct run *r, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "list", no_argument, NULL, 'l' },
+		{ "info", no_argument, NULL, 'i' },
+		{ "case", required_argument, NULL, 'c' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	char *end;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "lic:s:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'l':
+			r->list = 1;
+			break;
+		case 'i':
+			r->info = 1;
+			break;
+		case 'c':
+			r->filter = optarg;
+			break;
+		case 's':
+			r->seed = strtoull(optarg, &end, 0);
+			if (*end || end == optarg) {
+				fprintf(stderr, "%s: --seed wants a number, not '%s'\n",
+					r->t->name, optarg);
+				return -1;
+			}
+			r->have_seed = 1;
+			break;
+		case 'h':
+			usage(r->t, stdout);
+			exit(0);
+		default:
+			usage(r->t, stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", r->t->name,
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup(struct run *r)
+{
+	const char *xpath = getenv("PINRACE_EXPECT");
+	char err[512];
+
+	if (pr_profile_load(&r->prof, err, sizeof(err)) ||
+	    (xpath && *xpath &&
+	     pr_expect_load(&r->expect, xpath, err, sizeof(err)))) {
+		fprintf(stderr, "%s: %s\n", r->t->name, err);
+		return -1;
+	}
+	uname(&r->uts);
+	r->results = getenv("PINRACE_RESULTS");
+	if (r->results && !*r->results)
+		r->results = NULL;
+	if (r->results)
+		snprintf(r->jsonl, sizeof(r->jsonl), "%s/results.jsonl",
+			 r->results);
+	if (!r->have_seed) {
+		const char *s = getenv("PINRACE_SEED");
+
+		r->seed = s && *s ? strtoull(s, NULL, 0) :
+				    (uint64_t)time(NULL) * 2654435761u ^ getpid();
+	}
+	pr_csum_select();
+	return 0;
+}
+
+static int selected(const struct run *r, const struct pr_case *c)
+{
+	return !r->filter || !fnmatch(r->filter, c->name, 0);
+}
+
+static void print_info(const struct run *r)
+{
+	const struct pr_test *t = r->t;
+	unsigned int all = 0;
+
+	printf("name: %s\ndescription: %s\ntimeout: %d\n", t->name, t->desc,
+	       t->timeout ? t->timeout : r->prof.timeout);
+	for (int i = 0; i < r->ncases; i++)
+		all |= pr_case_needs(t, &r->cases[i]);
+	printf("needs:");
+	for (int b = 0; b < PR_NEED_NBITS; b++)
+		if (all & (1u << b))
+			printf(" %s", pr_need_name(1u << b));
+	printf("\ntags:\n");
+	for (int i = 0; t->tags && t->tags[i]; i++)
+		printf("  - %s\n", t->tags[i]);
+	printf("cases: %d\n", r->ncases);
+}
+
+static void ctx_init(struct run *r, struct pr_ctx *ctx, struct pr_case *c,
+		     int idx)
+{
+	const char *dev = getenv("PINRACE_RDMA_DEV");
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->test = r->t;
+	ctx->cs = c;
+	ctx->rdma_dev = dev && *dev ? dev : NULL;
+	ctx->results = r->results;
+	/* splitmix-style spread: each case its own seed, replayable */
+	ctx->seed = r->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(idx + 1);
+	ctx->prof = r->prof;
+}
+
+static void list_cases(struct run *r)
+{
+	for (int i = 0; i < r->ncases; i++) {
+		struct pr_case *c = &r->cases[i];
+		struct pr_ctx ctx;
+		char why[256];
+		int s;
+
+		if (!selected(r, c))
+			continue;
+		ctx_init(r, &ctx, c, i);
+		s = pr_needs_check(&ctx, c, pr_case_needs(r->t, c), why,
+				   sizeof(why));
+		printf("%s/%s\t%s%s%s\n", r->t->name, c->name,
+		       s == PR_PASS ? "run" : pr_status_name(s),
+		       s == PR_PASS ? "" : ": ", s == PR_PASS ? "" : why);
+	}
+}
+
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000 +
+	       (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* Kernel-log lines logged while the case ran make a finding. */
+static void scan_kmsg(struct run *r, struct pr_result *res, char *lines,
+		      size_t len)
+{
+	int n;
+
+	lines[0] = '\0';
+	if (r->kmsg.fd < 0)
+		return;
+	n = pr_kmsg_scan(&r->kmsg, res->kmsg_seen, lines, len, NULL);
+	if (n <= 0)
+		return;
+	if (res->status == PR_PASS)
+		res->status = PR_FAIL;
+	if (res->finding < PR_F_KERNEL_WARNING)
+		res->finding = PR_F_KERNEL_WARNING;
+	pr_note(res, "%d kernel log line(s) of concern", n);
+}
+
+static void finish_case(struct run *r, struct pr_case *c,
+			struct pr_result *res, const char *why, long ms,
+			const char *kmsg)
+{
+	const struct pr_expectation *x = NULL;
+	struct pr_case_report rep = {
+		.kernel = r->uts.release,
+		.test = r->t->name,
+		.cs = c,
+		.res = res,
+		.why = why,
+		.kmsg = kmsg,
+		.duration_ms = ms,
+	};
+	static char yaml[16384];
+
+	res->status = pr_expect_apply(&r->expect, r->uts.release, r->t->name,
+				      c->name, res->status, res->finding, &x);
+	rep.expect = x;
+	yaml[0] = '\0';
+	if (res->status != PR_PASS && res->status != PR_SKIP)
+		pr_report_yaml(&rep, yaml, sizeof(yaml));
+	pr_tap_result(&r->tap, c->name, res->status,
+		      why && *why ? why :
+		      x	    ? x->reason :
+			      res->detail,
+		      yaml);
+	if (r->jsonl[0] && pr_report_jsonl(&rep, r->jsonl))
+		fprintf(stderr, "%s: cannot append to %s: %s\n", r->t->name,
+			r->jsonl, strerror(errno));
+}
+
+static void run_one(struct run *r, struct pr_case *c, int idx,
+		    struct pr_result *res)
+{
+	static char kmsg[8192];
+	struct timespec t0, t1;
+	struct pr_ctx ctx;
+	char why[600] = "", fs[32];
+	int s, timeout;
+
+	memset(res, 0, sizeof(*res));
+	res->vr.first_bad = -1;
+	ctx_init(r, &ctx, c, idx);
+	res->seed = ctx.seed;
+	if (c->backing)
+		snprintf(res->fs, sizeof(res->fs), "%s",
+			 pr_backing_fs(c->backing, fs, sizeof(fs)));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s = pr_needs_check(&ctx, c, pr_case_needs(r->t, c), why, sizeof(why));
+	kmsg[0] = '\0';
+	if (s != PR_PASS) {
+		res->status = s;
+	} else {
+		timeout = r->t->timeout ? r->t->timeout : r->prof.timeout;
+		if (r->kmsg.fd >= 0) {
+			pr_kmsg_scan(&r->kmsg, 0, NULL, 0, NULL); /* skip old */
+			pr_kmsg_write("pinrace: %s %s begin seed=%llu",
+				      r->t->name, c->name,
+				      (unsigned long long)ctx.seed);
+		}
+		pr_case_run(&ctx, timeout, res);
+		scan_kmsg(r, res, kmsg, sizeof(kmsg));
+		if (res->status == PR_SKIP)
+			snprintf(why, sizeof(why), "%s", res->detail);
+		else if (res->status == PR_ERROR)
+			snprintf(why, sizeof(why), "%s", res->detail);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	finish_case(r, c, res, why, ms_between(&t0, &t1), kmsg);
+}
+
+int pr_main(const struct pr_test *t, int argc, char **argv)
+{
+	struct run r = { .t = t };
+	struct pr_result *res;
+	int nsel = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (parse_args(&r, argc, argv) || setup(&r))
+		return 2;
+	r.cases = pr_cases_expand(t, &r.ncases);
+	if (!r.cases)
+		return 2;
+	if (r.info || r.list) {
+		if (r.info)
+			print_info(&r);
+		else
+			list_cases(&r);
+		return 0;
+	}
+	for (int i = 0; i < r.ncases; i++)
+		nsel += selected(&r, &r.cases[i]);
+	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED)
+		return 2;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (pr_kmsg_open(&r.kmsg))
+		r.kmsg.fd = -1;
+	pr_tap_begin(&r.tap, nsel);
+	printf("# %s: %s\n# kernel %s, seed %llu, profile %s, checksum %s\n",
+	       t->name, t->desc, r.uts.release, (unsigned long long)r.seed,
+	       r.prof.name, pr_csum_name(pr_csum_current()));
+	if (r.kmsg.fd < 0)
+		printf("# /dev/kmsg not readable: kernel warnings are not checked\n");
+	for (int i = 0; i < r.ncases; i++) {
+		if (!selected(&r, &r.cases[i]))
+			continue;
+		if (interrupted) {
+			pr_tap_result(&r.tap, r.cases[i].name, PR_SKIP,
+				      "interrupted", NULL);
+			continue;
+		}
+		run_one(&r, &r.cases[i], i, res);
+	}
+	pr_kmsg_close(&r.kmsg);
+	pr_expect_free(&r.expect);
+	free(r.cases);
+	return pr_tap_end(&r.tap);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * MR modes: how memory is registered.  Pinned modes take long-term pins
+ * (FOLL_LONGTERM; with FOLL_WRITE when the access includes a write); ODP
+ * takes none and relies on invalidation.
+ */
+#ifndef PR_MRMODE_H
+#define PR_MRMODE_H
+
+struct pr_mr_mode {
+	const char *name; /* "pinned-rw", "pinned-ro", "odp" */
+	int access; /* IBV_ACCESS_* */
+	int device_writes; /* RDMA WRITE into the MR is allowed */
+	unsigned int needs;
+};
+
+extern const struct pr_mr_mode pr_mr_pinned_rw;
+extern const struct pr_mr_mode pr_mr_pinned_ro;
+extern const struct pr_mr_mode pr_mr_odp;
+
+#endif

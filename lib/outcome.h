@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The vocabulary of results: what a case ended as (status) and what it saw
+ * (finding).  One place maps these to names, TAP and exit codes.
+ */
+#ifndef PR_OUTCOME_H
+#define PR_OUTCOME_H
+
+enum pr_status {
+	PR_PASS,
+	PR_FAIL,
+	PR_XFAIL,
+	PR_XPASS,
+	PR_SKIP,
+	PR_ERROR, /* broken setup or a case that could not finish */
+	PR_NSTATUS
+};
+
+/* Ordered by severity: the most severe one seen is a case's finding. */
+enum pr_finding {
+	PR_F_NONE,
+	PR_F_REFUSED, /* the kernel refused a call: protection, not corruption */
+	PR_F_KERNEL_WARNING,
+	PR_F_ZERO, /* a hole where data was written after the layout change */
+	PR_F_STALE_READ,
+	PR_F_MISPLACED,
+	PR_F_TORN,
+	PR_F_LOST_WRITE,
+	PR_F_HANG,
+	PR_F_CROSS_FILE,
+	PR_NFINDING
+};
+
+const char *pr_status_name(enum pr_status s);
+const char *pr_finding_name(enum pr_finding f);
+int pr_finding_from_name(const char *name);
+int pr_status_from_name(const char *name);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Run profiles (workloads/<name>.profile): sizes and durations, so quick CI
+ * runs and long lab soaks use the same case bodies.
+ */
+#ifndef PR_PROFILE_H
+#define PR_PROFILE_H
+
+#include <stddef.h>
+
+struct pr_profile {
+	char name[32];
+	size_t file_size; /* bytes per test file */
+	size_t block_size; /* verification block size */
+	int duration; /* seconds per race case */
+	int threads; /* traffic threads per race case */
+	int qdepth; /* RDMA work requests in flight */
+	int timeout; /* seconds per case before it is killed */
+	int cqe_timeout_ms; /* wait for one completion */
+};
+
+/* Defaults, then $PINRACE_PROFILE (a file path). 0, or -1 with a message. */
+int pr_profile_load(struct pr_profile *p, char *err, size_t len);
+
+#endif

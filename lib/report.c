@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Case reports: YAML for TAP, JSON lines for results.jsonl. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backing.h"
+#include "expect.h"
+#include "layout.h"
+#include "mrmode.h"
+#include "report.h"
+
+struct sb {
+	char *buf;
+	size_t len, used;
+};
+
+static void sb_printf(struct sb *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sb *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (s->used >= s->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(s->buf + s->used, s->len - s->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		s->used += (size_t)n < s->len - s->used ? (size_t)n :
+							  s->len - s->used - 1;
+}
+
+/* A double-quoted string, valid as JSON and as YAML. */
+static void sb_quote(struct sb *s, const char *str)
+{
+	sb_printf(s, "\"");
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_printf(s, "\\%c", *p);
+		else if (*p == '\n')
+			sb_printf(s, "\\n");
+		else if (*p < 0x20 || *p >= 0x7f)
+			sb_printf(s, "\\u%04x", *p);
+		else
+			sb_printf(s, "%c", *p);
+	}
+	sb_printf(s, "\"");
+}
+
+static const char *errno_name(int err)
+{
+	const char *n = err ? strerrorname_np(err) : NULL;
+
+	return n ? n : "";
+}
+
+static void counts(struct sb *s, const struct pr_vreport *vr,
+		   const char *sep)
+{
+	int first = 1;
+
+	sb_printf(s, "{");
+	for (int c = 0; c < PR_NCLASS; c++) {
+		if (!vr->count[c])
+			continue;
+		sb_printf(s, "%s\"%s\"%s%llu", first ? "" : ", ",
+			  pr_class_name(c), sep,
+			  (unsigned long long)vr->count[c]);
+		first = 0;
+	}
+	sb_printf(s, "}");
+}
+
+static void kmsg_list(struct sb *s, const char *kmsg, int yaml)
+{
+	char line[512];
+	int first = 1;
+
+	while (kmsg && *kmsg) {
+		size_t n = strcspn(kmsg, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, kmsg);
+		sb_printf(s, "%s", yaml ? "\n  - " : first ? "" : ", ");
+		first = 0;
+		sb_quote(s, line);
+		kmsg += n + (kmsg[n] ? 1 : 0);
+	}
+}
+
+void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
+{
+	const struct pr_result *res = r->res;
+	struct sb s = { buf, len, 0 };
+
+	buf[0] = '\0';
+	sb_printf(&s, "finding: %s\n", pr_finding_name(res->finding));
+	if (res->err)
+		sb_printf(&s, "errno: %s\n", errno_name(res->err));
+	if (res->fs[0])
+		sb_printf(&s, "fs: %s\n", res->fs);
+	if (res->detail[0]) {
+		sb_printf(&s, "detail: ");
+		sb_quote(&s, res->detail);
+		sb_printf(&s, "\n");
+	}
+	if (res->vr.nblocks) {
+		sb_printf(&s, "blocks: %llu\ncounts: ",
+			  (unsigned long long)res->vr.nblocks);
+		counts(&s, &res->vr, ": ");
+		sb_printf(&s, "\n");
+	}
+	if (res->vr.first_bad >= 0 && res->vr.nblocks) {
+		sb_printf(&s, "first_bad: %lld\nfirst: ",
+			  (long long)res->vr.first_bad);
+		sb_quote(&s, res->vr.first_msg);
+		sb_printf(&s, "\n");
+	}
+	sb_printf(&s, "seed: %llu\n", (unsigned long long)res->seed);
+	if (r->expect)
+		sb_printf(&s, "expected: \"%s (commit %s)\"\n",
+			  r->expect->reason, r->expect->commit);
+	if (r->kmsg && *r->kmsg) {
+		sb_printf(&s, "kmsg:");
+		kmsg_list(&s, r->kmsg, 1);
+		sb_printf(&s, "\n");
+	}
+}
+
+static void field(struct sb *s, const char *key, const char *val)
+{
+	sb_printf(s, ", \"%s\": ", key);
+	if (val)
+		sb_quote(s, val);
+	else
+		sb_printf(s, "null");
+}
+
+int pr_report_jsonl(const struct pr_case_report *r, const char *path)
+{
+	const struct pr_result *res = r->res;
+	const struct pr_case *c = r->cs;
+	char buf[8192];
+	struct sb s = { buf, sizeof(buf) - 2, 0 };
+	int fd, err = 0;
+
+	sb_printf(&s, "{\"kernel\": ");
+	sb_quote(&s, r->kernel);
+	field(&s, "test", r->test);
+	field(&s, "case", c->name);
+	field(&s, "status", pr_status_name(res->status));
+	field(&s, "finding", pr_finding_name(res->finding));
+	field(&s, "errno", res->err ? errno_name(res->err) : NULL);
+	field(&s, "backing", c->backing ? c->backing->kind : "none");
+	field(&s, "fs", res->fs[0] ? res->fs : NULL);
+	field(&s, "mr", c->mr ? c->mr->name : "none");
+	field(&s, "op", c->op ? c->op->name : NULL);
+	field(&s, "variant", c->variant ? c->variant->name : NULL);
+	field(&s, "detail", r->why && *r->why ? r->why : res->detail);
+	sb_printf(&s, ", \"blocks\": %llu, \"counts\": ",
+		  (unsigned long long)res->vr.nblocks);
+	counts(&s, &res->vr, ": ");
+	sb_printf(&s, ", \"first_bad\": %lld, \"seed\": %llu",
+		  (long long)(res->vr.nblocks ? res->vr.first_bad : -1),
+		  (unsigned long long)res->seed);
+	sb_printf(&s, ", \"ops\": %llu, \"xfers\": %llu, \"ms\": %ld",
+		  (unsigned long long)res->ops,
+		  (unsigned long long)res->xfers, r->duration_ms);
+	field(&s, "expected",
+	      r->expect ? r->expect->reason : NULL);
+	field(&s, "commit", r->expect ? r->expect->commit : NULL);
+	sb_printf(&s, ", \"kmsg\": [");
+	kmsg_list(&s, r->kmsg, 0);
+	sb_printf(&s, "]}\n");
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, strlen(buf)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}

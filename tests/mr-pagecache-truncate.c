@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: an MR over a MAP_SHARED page-cache file, then the file is
+ * truncated to 0 and extended back (or a hole is punched over it).  Does
+ * the device still read the old pages, and do its writes reach the file?
+ * A refused registration is a protection (EFAULT for writable long-term
+ * pins since 6.5); a registration that succeeds and then shows stale or
+ * lost data is a finding.
+ */
+#include "backing.h"
+#include "layout.h"
+#include "mrlayout.h"
+#include "mrmode.h"
+
+static const struct pr_backing *const backings[] = { &pr_backing_pagecache,
+						     NULL };
+static const struct pr_mr_mode *const mrs[] = { &pr_mr_pinned_rw,
+						&pr_mr_pinned_ro, &pr_mr_odp,
+						NULL };
+static const struct pr_layout_op *const ops[] = { &pr_op_truncate_extend,
+						  &pr_op_punch_hole, NULL };
+static const char *const tags[] = {
+	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
+	"a6e79df92e4a mm/gup: disallow FOLL_LONGTERM GUP-fast writing to file-backed mappings",
+	NULL,
+};
+
+static const struct pr_test test = {
+	.name = "mr-pagecache-truncate",
+	.desc = "MR over a page-cache file mapping vs truncate and punch-hole",
+	.needs = PR_NEED_RDMA,
+	.tags = tags,
+	.backings = backings,
+	.mrs = mrs,
+	.ops = ops,
+	.body = pr_mrlayout_case,
+};
+
+PR_TEST_MAIN(test)
