@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,9 +129,11 @@ static int setup(struct run *r)
 	r->results = getenv("PINRACE_RESULTS");
 	if (r->results && !*r->results)
 		r->results = NULL;
-	if (r->results)
+	if (r->results) {
+		mkdir(r->results, 0755); /* the runner normally made it */
 		snprintf(r->jsonl, sizeof(r->jsonl), "%s/results.jsonl",
 			 r->results);
+	}
 	if (!r->have_seed) {
 		const char *s = getenv("PINRACE_SEED");
 

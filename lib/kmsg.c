@@ -66,8 +66,11 @@ int pr_kmsg_write(const char *fmt, ...)
 	va_end(ap);
 	if (len < 0)
 		return -EINVAL;
-	if ((size_t)len >= sizeof(line))
-		len = sizeof(line) - 1;
+	if ((size_t)len >= sizeof(line) - 1)
+		len = sizeof(line) - 2;
+	/* Without the newline the record stays open for continuation and
+	 * readers do not see it until the next record is logged. */
+	line[len++] = '\n';
 	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -1,0 +1,10 @@
+# The quick profile: CI and `make check`, sized for a TCG guest where rxe
+# moves about 60 MB/s.  Keys: see lib/profile.h.
+name = quick
+file_size = 256k
+block_size = 4096
+duration = 10
+threads = 1
+qdepth = 4
+timeout = 300
+cqe_timeout_ms = 20000

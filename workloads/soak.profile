@@ -1,0 +1,9 @@
+# The soak profile: hours on lab hardware.
+name = soak
+file_size = 256m
+block_size = 4096
+duration = 3600
+threads = 8
+qdepth = 64
+timeout = 7200
+cqe_timeout_ms = 60000

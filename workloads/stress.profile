@@ -1,0 +1,9 @@
+# The stress profile: longer races, bigger files; lab machines or patient VMs.
+name = stress
+file_size = 16m
+block_size = 4096
+duration = 120
+threads = 4
+qdepth = 16
+timeout = 900
+cqe_timeout_ms = 30000
