@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the verifier names every kind of damage.  A buffer of
+ * blocks is stamped, a fault is injected into a few of them (an older
+ * generation, another file's block, a flipped bit, a hole, ...), and
+ * pr_verify_range() must report exactly those blocks with exactly that
+ * class, for every checksum algorithm this CPU can run.  Also checks that
+ * hardware and table CRC32C agree.  No kernel features needed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "pinrace.h"
+
+#define BS 4096
+#define NBLK 64
+#define BASE (1u << 20) /* file offset of block 0 */
+#define FILE_ID 7
+#define GEN 2
+
+static const int victims[] = {3, 17}; /* blocks a fault is injected into */
+#define NVICTIM (sizeof(victims) / sizeof(victims[0]))
+
+struct fault;
+
+/* One round of a check, with @alg for every block it stamps. */
+typedef int (*check_fn)(struct pr_ctx *ctx, const struct fault *f,
+			enum pr_csum_alg alg, char *why, size_t len);
+
+struct fault {
+	check_fn check;
+	int per_alg;	   /* run once per available algorithm */
+	enum pr_class cls; /* what the verifier must call the victims */
+	int by_device;	   /* the expectation's by_device */
+	/* Damage block @k, stamped as @s, in place; NULL: leave it good. */
+	void (*inject)(unsigned char *blk, const struct pr_stamp *s,
+		       enum pr_csum_alg alg, int k);
+};
+
+static void restamp(unsigned char *blk, struct pr_stamp s, uint32_t file_id,
+		    uint32_t gen, uint64_t offset, uint64_t seed,
+		    enum pr_csum_alg alg)
+{
+	s.file_id = file_id;
+	s.gen = gen;
+	s.offset = offset;
+	s.seed = seed;
+	pr_blk_fill_alg(blk, BS, &s, alg);
+}
+
+static void inj_older(unsigned char *blk, const struct pr_stamp *s,
+		      enum pr_csum_alg alg, int k)
+{
+	(void)k;
+	restamp(blk, *s, s->file_id, s->gen - 1, s->offset, s->seed, alg);
+}
+
+static void inj_newer(unsigned char *blk, const struct pr_stamp *s,
+		      enum pr_csum_alg alg, int k)
+{
+	(void)k;
+	restamp(blk, *s, s->file_id, s->gen + 1, s->offset, s->seed, alg);
+}
+
+static void inj_moved(unsigned char *blk, const struct pr_stamp *s,
+		      enum pr_csum_alg alg, int k)
+{
+	(void)k;
+	restamp(blk, *s, s->file_id, s->gen, s->offset + BS, s->seed, alg);
+}
+
+static void inj_other_file(unsigned char *blk, const struct pr_stamp *s,
+			   enum pr_csum_alg alg, int k)
+{
+	(void)k;
+	restamp(blk, *s, s->file_id + 1, s->gen, s->offset, s->seed, alg);
+}
+
+static void inj_other_run(unsigned char *blk, const struct pr_stamp *s,
+			  enum pr_csum_alg alg, int k)
+{
+	(void)k;
+	restamp(blk, *s, s->file_id, s->gen, s->offset, ~s->seed, alg);
+}
+
+static void inj_data_bit(unsigned char *blk, const struct pr_stamp *s,
+			 enum pr_csum_alg alg, int k)
+{
+	(void)s;
+	(void)alg;
+	blk[PR_BLK_HDR_LEN + 97 * k] ^= 1u << (k % 8);
+}
+
+/* A flipped header bit, or an algorithm id nobody knows. */
+static void inj_hdr_bit(unsigned char *blk, const struct pr_stamp *s,
+			enum pr_csum_alg alg, int k)
+{
+	struct pr_blk_hdr *h = (void *)blk;
+
+	(void)s;
+	(void)alg;
+	if (k == victims[0])
+		blk[offsetof(struct pr_blk_hdr, gen)] ^= 0x10;
+	else
+		h->csum_alg = PR_CSUM_NALG;
+}
+
+static void inj_zero(unsigned char *blk, const struct pr_stamp *s,
+		     enum pr_csum_alg alg, int k)
+{
+	(void)s;
+	(void)alg;
+	(void)k;
+	memset(blk, 0, BS);
+}
+
+static void stamp_of(int k, uint64_t seed, struct pr_stamp *s)
+{
+	*s = (struct pr_stamp){
+		.file_id = FILE_ID,
+		.gen = GEN,
+		.offset = BASE + (uint64_t)k * BS,
+		.seed = seed,
+		.writer = PR_W_PWRITE,
+	};
+}
+
+static void stamp_buf(unsigned char *buf, int nblk, uint64_t seed,
+		      enum pr_csum_alg alg)
+{
+	struct pr_stamp s;
+
+	for (int k = 0; k < nblk; k++) {
+		stamp_of(k, seed, &s);
+		pr_blk_fill_alg(buf + (size_t)k * BS, BS, &s, alg);
+	}
+}
+
+static int is_victim(int k, const struct fault *f)
+{
+	if (!f->inject)
+		return 0;
+	for (size_t i = 0; i < NVICTIM; i++)
+		if (victims[i] == k)
+			return 1;
+	return 0;
+}
+
+/* Are the counts, the first bad block and the finding what was injected? */
+static int check_report(const struct fault *f, const struct pr_vreport *r,
+			uint64_t nbad, char *why, size_t len)
+{
+	uint64_t want = f->inject ? NVICTIM : 0;
+	int64_t first = f->inject ? BASE + (int64_t)victims[0] * BS : -1;
+	enum pr_finding fw = pr_class_finding(f->cls);
+
+	for (int c = 0; c < PR_NCLASS; c++) {
+		uint64_t n = c == (int)f->cls ? want : 0;
+
+		if (c == PR_BLK_OK)
+			n = NBLK - want;
+		if (r->count[c] != n) {
+			snprintf(why, len, "%llu blocks %s, expected %llu",
+				 (unsigned long long)r->count[c],
+				 pr_class_name(c), (unsigned long long)n);
+			return -1;
+		}
+	}
+	if (nbad != want || r->nblocks != NBLK) {
+		snprintf(why, len, "returned %llu bad of %llu, expected %llu",
+			 (unsigned long long)nbad,
+			 (unsigned long long)r->nblocks,
+			 (unsigned long long)want);
+		return -1;
+	}
+	if (r->first_bad != first || (want && r->first_class != f->cls)) {
+		snprintf(why, len, "first bad %lld (%s), expected %lld",
+			 (long long)r->first_bad, pr_class_name(r->first_class),
+			 (long long)first);
+		return -1;
+	}
+	if (pr_vreport_finding(r, 1) != fw ||
+	    pr_vreport_finding(r, 0) !=
+		    (f->cls == PR_BLK_ZERO ? PR_F_NONE : fw)) {
+		snprintf(why, len, "finding %s",
+			 pr_finding_name(pr_vreport_finding(r, 1)));
+		return -1;
+	}
+	return 0;
+}
+
+/* Read @path, which must be exactly @len bytes long. */
+static int read_whole(const char *path, unsigned char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || st.st_size != (off_t)len) {
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * The dumps of block @k: ".received" is the damaged block, ".expected"
+ * carries the good block's data (its header's checksums may use another
+ * algorithm when the received header was unreadable).
+ */
+static int check_dump(const char *dir, const char *label, int k,
+		      const unsigned char *got, const unsigned char *good,
+		      char *why, size_t len)
+{
+	unsigned char buf[BS];
+	char path[1024];
+	uint64_t off = BASE + (uint64_t)k * BS;
+
+	snprintf(path, sizeof(path), "%s/%s.%llu.received", dir, label,
+		 (unsigned long long)off);
+	if (read_whole(path, buf, BS) || memcmp(buf, got, BS))
+		goto bad;
+	snprintf(path, sizeof(path), "%s/%s.%llu.expected", dir, label,
+		 (unsigned long long)off);
+	if (read_whole(path, buf, BS) ||
+	    memcmp(buf + PR_BLK_HDR_LEN, good + PR_BLK_HDR_LEN,
+		   BS - PR_BLK_HDR_LEN))
+		goto bad;
+	return 0;
+bad:
+	snprintf(why, len, "dump %s missing or wrong", path);
+	return -1;
+}
+
+static int check_fault(struct pr_ctx *ctx, const struct fault *f,
+		       enum pr_csum_alg alg, char *why, size_t len)
+{
+	static unsigned char buf[NBLK * BS], good[NBLK * BS];
+	const struct pr_expect e = {
+		.file_id = FILE_ID,
+		.gen = GEN,
+		.offset = BASE,
+		.seed = ctx->seed,
+		.by_device = f->by_device,
+	};
+	const char *dir = pr_dumpdir(ctx);
+	struct pr_vreport r;
+	char label[64];
+	uint64_t nbad;
+
+	stamp_buf(good, NBLK, ctx->seed, alg);
+	memcpy(buf, good, sizeof(buf));
+	for (int k = 0; k < NBLK; k++) {
+		struct pr_stamp s;
+
+		stamp_of(k, ctx->seed, &s);
+		if (is_victim(k, f))
+			f->inject(buf + (size_t)k * BS, &s, alg, k);
+	}
+	snprintf(label, sizeof(label), "%s", pr_csum_name(alg));
+	pr_vreport_init(&r);
+	nbad = pr_verify_range(buf, sizeof(buf), BS, &e, "selftest", dir, label,
+			       &r);
+	if (check_report(f, &r, nbad, why, len))
+		return -1;
+	for (size_t i = 0; dir && f->inject && i < NVICTIM; i++) {
+		size_t at = (size_t)victims[i] * BS;
+
+		if (check_dump(dir, label, victims[i], buf + at, good + at, why,
+			       len))
+			return -1;
+	}
+	return 0;
+}
+
+/* CRC32C of "123456789" is 0xe3069283; hardware and tables must agree. */
+static int check_crc_equal(struct pr_ctx *ctx, const struct fault *f,
+			   enum pr_csum_alg alg, char *why, size_t len)
+{
+	static unsigned char buf[(1 << 20) + 64];
+	static const size_t big[] = {4032, 3 * 1344, 6 * 1344 + 5, 65536,
+				     sizeof(buf) - 8};
+	enum pr_csum_alg hw = PR_CSUM_CRC32C_HW, sw = PR_CSUM_CRC32C_SW;
+
+	(void)ctx;
+	(void)f;
+	(void)alg;
+	if (pr_csum(hw, "123456789", 9) != 0xe3069283 ||
+	    pr_csum(sw, "123456789", 9) != 0xe3069283) {
+		snprintf(why, len, "crc32c(\"123456789\") hw %#llx sw %#llx",
+			 (unsigned long long)pr_csum(hw, "123456789", 9),
+			 (unsigned long long)pr_csum(sw, "123456789", 9));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7919 + (i >> 11) * 31);
+	for (size_t n = 0; n < 1 + 2 * 1344 + 128; n++) {
+		const unsigned char *p = buf + n % 8;
+
+		if (pr_csum(hw, p, n) != pr_csum(sw, p, n))
+			goto differ;
+	}
+	for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++)
+		if (pr_csum(hw, buf + 3, big[i]) !=
+		    pr_csum(sw, buf + 3, big[i]))
+			goto differ;
+	if (!pr_csum_available(hw))
+		pr_diag("no SSE4.2: crc32c-hw blocks were checked by table");
+	return 0;
+differ:
+	snprintf(why, len, "crc32c hw and sw differ");
+	return -1;
+}
+
+/* Any block size, any algorithm: stamped blocks verify, deterministically. */
+static int check_roundtrip(struct pr_ctx *ctx, const struct fault *f,
+			   enum pr_csum_alg alg, char *why, size_t len)
+{
+	static const size_t sizes[] = {512, 1536, 4096, 65536};
+	static unsigned char a[4 << 16], b[4 << 16];
+	const struct pr_stamp s0 = {FILE_ID, GEN, BASE, ctx->seed, 0};
+	const struct pr_expect e = {FILE_ID, GEN, BASE, ctx->seed, 0};
+
+	(void)f;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t bs = sizes[i], n = sizeof(a) / bs * bs;
+		struct pr_vreport r;
+		struct pr_stamp s = s0;
+
+		for (size_t off = 0; off < n; off += bs) {
+			s.offset = BASE + off;
+			pr_blk_fill_alg(a + off, bs, &s, alg);
+		}
+		pr_vreport_init(&r);
+		if (pr_verify_range(a, n, bs, &e, "roundtrip", NULL, NULL,
+				    &r) ||
+		    r.count[PR_BLK_OK] != n / bs) {
+			snprintf(why, len, "bs %zu: %s", bs, r.first_msg);
+			return -1;
+		}
+		if (alg != pr_csum_current())
+			continue;
+		pr_blk_fill_range(b, n, bs, &s0);
+		if (memcmp(a, b, n)) {
+			snprintf(why, len, "bs %zu: fill_range differs", bs);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const struct fault f_stale = {check_fault, 1, PR_BLK_STALE, 0,
+				     inj_older};
+static const struct fault f_lost = {check_fault, 1, PR_BLK_LOST, 1, inj_older};
+static const struct fault f_future = {check_fault, 1, PR_BLK_FUTURE, 0,
+				      inj_newer};
+static const struct fault f_misplaced = {check_fault, 1, PR_BLK_MISPLACED, 0,
+					 inj_moved};
+static const struct fault f_cross = {check_fault, 1, PR_BLK_CROSS, 0,
+				     inj_other_file};
+static const struct fault f_other_run = {check_fault, 1, PR_BLK_CROSS, 0,
+					 inj_other_run};
+static const struct fault f_torn = {check_fault, 1, PR_BLK_TORN, 0,
+				    inj_data_bit};
+static const struct fault f_corrupt = {check_fault, 1, PR_BLK_CORRUPT, 0,
+				       inj_hdr_bit};
+static const struct fault f_zero = {check_fault, 1, PR_BLK_ZERO, 0, inj_zero};
+static const struct fault f_ok = {check_fault, 1, PR_BLK_OK, 0, NULL};
+static const struct fault f_crc = {check_crc_equal, 0, PR_BLK_OK, 0, NULL};
+static const struct fault f_roundtrip = {check_roundtrip, 1, PR_BLK_OK, 0,
+					 NULL};
+
+static const struct pr_variant variants[] = {
+	{"stale", 0, &f_stale},
+	{"lost", 0, &f_lost},
+	{"future", 0, &f_future},
+	{"misplaced", 0, &f_misplaced},
+	{"cross-file", 0, &f_cross},
+	{"cross-run", 0, &f_other_run},
+	{"torn", 0, &f_torn},
+	{"corrupt", 0, &f_corrupt},
+	{"zero", 0, &f_zero},
+	{"ok", 0, &f_ok},
+	{"csum-hw-equals-sw", 0, &f_crc},
+	{"every-alg-roundtrip", 0, &f_roundtrip},
+	{NULL, 0, NULL},
+};
+
+static void body(struct pr_ctx *ctx, const struct pr_case *c,
+		 struct pr_result *res)
+{
+	const struct fault *f = c->variant->priv;
+	char why[256];
+
+	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
+		if (f->per_alg && !pr_csum_available(a))
+			continue;
+		why[0] = '\0';
+		if (f->check(ctx, f, a, why, sizeof(why)))
+			pr_fail(res, PR_F_NONE, "%s: %s", pr_csum_name(a), why);
+		if (!f->per_alg)
+			break;
+	}
+}
+
+static const struct pr_test t = {
+	.name = "selftest-verify",
+	.desc = "the block verifier names every injected fault",
+	.variants = variants,
+	.body = body,
+};
+
+PR_TEST_MAIN(t)
