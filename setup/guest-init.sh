@@ -1,0 +1,214 @@
+#!/bin/bash
+# PID 1 of the pinrace QEMU guest, started by the initramfs after switch_root
+# onto the host's root (9p, read-only). Never exits: it powers the guest off.
+#
+# 1. mounts proc, sys, tmpfs on /tmp /run /mnt /dev/shm, debugfs, and the
+#    writable 9p share "results" at the same path as on the host;
+# 2. reads RESULTS/.guest-env (written by vm.sh: PROJECT, MODROOT, KVER, KPKG,
+#    RESULTS, QEMU_VERSION), loads modules with modprobe -d MODROOT -C EMPTYDIR,
+#    brings up rxe0 (rxe.sh) and the pmem filesystems (pmem.sh);
+# 3. writes RESULTS/manifest.txt, runs RESULTS/.guest-cmd in PROJECT with the
+#    PINRACE_* variables, tees its output to RESULTS/guest-output.log;
+# 4. writes RESULTS/kernel.log (dmesg) and RESULTS/guest-exit (the command's
+#    status, or 3 if setup failed: the command is then not run), powers off.
+# Every step goes to RESULTS/setup.log and the console.
+# No set -e / set -u here: PID 1 must never exit.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp TMPDIR=/tmp LC_ALL=C.UTF-8
+MARK=pinrace-guest-init
+PRIV=/dev/.pinrace # on devtmpfs: writable before anything else is
+SETUP_LOG=
+RESULTS=
+
+say() { echo "$MARK: $*" >/dev/console; }
+
+log() {
+	local t
+	t=$(cut -d' ' -f1 /proc/uptime 2>/dev/null)
+	say "$*"
+	[ -n "$SETUP_LOG" ] && echo "[$t] $*" >>"$SETUP_LOG"
+}
+
+# Run a step, logging its command and output; returns its status.
+step() {
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$SETUP_LOG" ] && { [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /' >>"$SETUP_LOG"; }
+	if [ $rc -eq 0 ]; then log "ok: $*"; else log "FAILED ($rc): $*"; fi
+	return $rc
+}
+
+mount_once() { # TYPE SOURCE DIR [OPTIONS]
+	mountpoint -q "$3" && return 0
+	mkdir -p "$3" 2>/dev/null
+	mount -t "$1" ${4:+-o "$4"} "$2" "$3"
+}
+
+# /tmp, /run and /mnt become tmpfs; host paths the guest needs that live
+# below them are bound back from the 9p root (kept at $PRIV/host).
+tmpfs_over() { # DIR
+	local dir=$1 p
+	mount_once tmpfs tmpfs "$dir" mode=1777 || return 1
+	for p in "$PROJECT" "$MODROOT"; do
+		case $p in
+		"$dir"/*) mkdir -p "$p" && mount --bind "$PRIV/host$p" "$p" || return 1 ;;
+		esac
+	done
+}
+
+# devtmpfs lacks the links udev would make; bash's <(...) needs /dev/fd.
+dev_links() {
+	ln -sfn /proc/self/fd /dev/fd &&
+		ln -sfn /proc/self/fd/0 /dev/stdin &&
+		ln -sfn /proc/self/fd/1 /dev/stdout &&
+		ln -sfn /proc/self/fd/2 /dev/stderr
+}
+
+early_mounts() {
+	mount_once proc proc /proc &&
+		mount_once sysfs sysfs /sys &&
+		mount_once devtmpfs devtmpfs /dev &&
+		dev_links &&
+		mkdir -p "$PRIV/host" "$PRIV/results" &&
+		mount --bind / "$PRIV/host" &&
+		mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results "$PRIV/results"
+}
+
+late_mounts() {
+	tmpfs_over /tmp && tmpfs_over /run && tmpfs_over /mnt || return 1
+	mkdir -p "$RESULTS" && mount --move "$PRIV/results" "$RESULTS" || return 1
+	mount_once devpts devpts /dev/pts &&
+		mount_once tmpfs tmpfs /dev/shm mode=1777 || return 1
+	mount_once debugfs debugfs /sys/kernel/debug ||
+		log "warning: no debugfs"
+	return 0
+}
+
+modprobe_pinrace() { modprobe -d "$MODROOT" -C /run/pinrace/modprobe.d "$@"; }
+
+# Load a module; "builtin" and "loaded" are both fine. An absent module is an
+# error only when it is essential.
+load_module() { # essential|optional NAME
+	local kind=$1 m=$2 out
+	if out=$(modprobe_pinrace "$m" 2>&1); then
+		if [ -e "/sys/module/$m/initstate" ]; then log "module $m: loaded"; else log "module $m: built in"; fi
+		return 0
+	fi
+	case $out in
+	*"not found"*)
+		[ "$kind" = optional ] && { log "module $m: absent in this kernel (optional)"; return 0; }
+		log "module $m: absent in this kernel, but essential"
+		;;
+	*) log "module $m: load failed: $out" ;;
+	esac
+	[ "$kind" = optional ]
+}
+
+load_modules() {
+	mkdir -p /run/pinrace/modprobe.d
+	local m
+	# crc32_generic before rdma_rxe: 6.1's rxe cannot init crc32 without it.
+	load_module optional crc32_generic
+	for m in rdma_rxe ib_uverbs nd_e820 nd_pmem xfs; do load_module essential $m || return 1; done
+	for m in rdma_ucm dax_pmem ext4 btrfs loop udmabuf dummy veth; do load_module optional $m; done
+}
+
+section() { # TITLE COMMAND...
+	local title=$1
+	shift
+	printf '\n## %s\n' "$title"
+	"$@" 2>&1
+}
+
+write_manifest() {
+	local p
+	{
+		echo "kernel_release: $(uname -r)"
+		echo "kernel_package: $KPKG"
+		echo "kernel_cmdline: $(cat /proc/cmdline)"
+		echo "qemu: $QEMU_VERSION"
+		echo "cpus: $(nproc)"
+		echo "memory: $(awk '/^MemTotal/ { print $2, $3 }' /proc/meminfo)"
+		for p in rdma-core ibverbs-providers libibverbs1 xfsprogs qemu-system-x86 perftest kmod; do
+			echo "package $p: $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo none)"
+		done
+		echo "rdma_dev: rxe0"
+		echo "rxe0_roce_v2_gid_index: $(bash "$PROJECT/setup/rxe.sh" gid rxe0 2>/dev/null || echo none)"
+		section "rdma link show" rdma link show
+		section "ibv_devinfo -v" ibv_devinfo -v
+		section "mounts" grep -E " ($PINRACE_DAX_DIR|$PINRACE_PAGECACHE_DIR|$RESULTS|/) " /proc/mounts
+		section "pmem" ls -l /dev/pmem0 /dev/pmem1
+		section "modules" lsmod
+	} >"$RESULTS/manifest.txt"
+}
+
+run_command() {
+	log "running command (see guest-output.log)"
+	(
+		cd "$PROJECT" || exit 3
+		ulimit -l unlimited
+		exec bash "$RESULTS/.guest-cmd" </dev/null
+	) 2>&1 | tee "$RESULTS/guest-output.log" >/dev/console
+	return "${PIPESTATUS[0]}"
+}
+
+# Stop whatever the command left behind, save the kernel log and the status,
+# flush the results share and power off. Never returns.
+finish() { # STATUS
+	local status=$1
+	kill -TERM -1 2>/dev/null
+	sleep 0.5
+	kill -KILL -1 2>/dev/null
+	if [ -n "$RESULTS" ] && mountpoint -q "$RESULTS"; then
+		dmesg >"$RESULTS/kernel.log" 2>&1
+		echo "$status" >"$RESULTS/guest-exit.tmp" && mv "$RESULTS/guest-exit.tmp" "$RESULTS/guest-exit"
+		log "exit status $status"
+		SETUP_LOG=
+		sync
+		umount "$RESULTS" 2>/dev/null || umount -l "$RESULTS"
+	fi
+	say "done, status $status, powering off"
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 20
+	/bin/busybox poweroff -f
+	while :; do sleep 3600; done
+}
+
+setup_failed() {
+	log "SETUP FAILED: $*"
+	finish 3
+}
+
+main() {
+	early_mounts || setup_failed "cannot mount proc/sys/dev or the 9p results share"
+	[ -r "$PRIV/results/.guest-env" ] || setup_failed "no .guest-env in the results share"
+	# shellcheck disable=SC1091
+	. "$PRIV/results/.guest-env"
+	late_mounts || setup_failed "cannot set up tmpfs or the results mount at $RESULTS"
+	SETUP_LOG=$RESULTS/setup.log
+	: >"$SETUP_LOG"
+	log "guest-init on $(uname -r), project $PROJECT, results $RESULTS"
+	[ "$(uname -r)" = "$KVER" ] || setup_failed "running kernel $(uname -r), expected $KVER"
+
+	export PINRACE_RDMA_DEV=rxe0 PINRACE_DAX_DIR=/mnt/dax PINRACE_PAGECACHE_DIR=/mnt/pagecache
+	export PINRACE_RESULTS=$RESULTS PINRACE_IN_VM=1 PINRACE_KPKG=$KPKG
+	load_modules || setup_failed "an essential module did not load"
+	step bash "$PROJECT/setup/rxe.sh" up rxe0 lo || setup_failed "rxe setup failed"
+	step bash "$PROJECT/setup/pmem.sh" up || setup_failed "pmem filesystem setup failed"
+	write_manifest || log "warning: manifest incomplete"
+	log "setup complete"
+
+	run_command
+	finish $?
+}
+
+if [ $$ -ne 1 ]; then
+	echo "guest-init.sh: runs only as PID 1 of the pinrace guest" >&2
+	exit 2
+fi
+say "started"
+main
+finish 3

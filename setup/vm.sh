@@ -1,0 +1,208 @@
+#!/bin/bash
+# Run a command inside a QEMU (TCG) guest booted from a given kernel, with
+# soft-RoCE (rxe0) and two emulated pmem devices set up.
+#
+#   setup/vm.sh --kver V --kimage F --modroot D --results DIR
+#               [--timeout SECONDS] [--mem SIZE] [--kpkg STRING] -- COMMAND [ARGS...]
+#
+# The guest's root is the host's root, shared read-only over 9p; DIR is shared
+# writable at the same path. The guest (setup/guest-init.sh) runs COMMAND in
+# the project directory and leaves in DIR: guest-output.log, setup.log,
+# manifest.txt, kernel.log (dmesg), guest-exit. QEMU's console goes to
+# DIR/console.log (streamed to stderr too when PINRACE_VERBOSE=1); after the
+# guest is done, guest-output.log is copied to stdout.
+#
+# --mem is the guest's usable RAM (default 3G, at least 2G); each pmem region
+# is PINRACE_PMEM_SIZE (default 1G) on top, placed at 4G and above.
+# PINRACE_BOOT_TIMEOUT (default 300 s) bounds the wait for guest-init to start.
+#
+# Exit status: COMMAND's if the guest finished (3 = guest setup failed);
+# 10 guest kernel crashed; 11 timeout (guest hung, QEMU killed);
+# 12 guest never reached guest-init (after one retry); 2 bad usage.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+project=$(dirname "$here")
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$here/common.sh"
+
+E_CRASH=10 E_TIMEOUT=11 E_NOBOOT=12
+MARK_STARTED='pinrace-guest-init: started'
+QEMU=${PINRACE_QEMU:-qemu-system-x86_64}
+
+usage() {
+	die 2 "usage: vm.sh --kver V --kimage F --modroot D --results DIR [--timeout S] [--mem SIZE] [--kpkg STR] -- COMMAND [ARGS...]"
+}
+
+to_mib() { # 3G | 3072M | 3072 -> MiB
+	case $1 in
+	*[Gg]) echo $((${1%[Gg]} * 1024)) ;;
+	*[Mm]) echo "${1%[Mm]}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+kver='' kimage='' modroot='' results='' timeout=1800 mem=3G kpkg=${KPKG:-}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kver | --kimage | --modroot | --results | --timeout | --mem | --kpkg)
+		[ $# -ge 2 ] || usage
+		declare "${1#--}=$2"
+		shift 2
+		;;
+	--) shift && break ;;
+	*) die 2 "unknown argument '$1' (did you forget -- before the command?)" ;;
+	esac
+done
+[ $# -gt 0 ] || usage
+{ [ -n "$kver" ] && [ -n "$kimage" ] && [ -n "$modroot" ] && [ -n "$results" ]; } || usage
+[ -f "$kimage" ] || die 2 "kernel image '$kimage' does not exist"
+[ -d "$modroot/lib/modules/$kver" ] || die 2 "'$modroot/lib/modules/$kver' does not exist"
+[[ $timeout =~ ^[0-9]+$ ]] || die 2 "--timeout wants seconds, got '$timeout'"
+[[ $mem =~ ^[0-9]+[MmGg]?$ ]] || die 2 "--mem wants a size like 3G or 3072M, got '$mem'"
+mem_mib=$(to_mib "$mem")
+pmem_mib=$(to_mib "${PINRACE_PMEM_SIZE:-1G}")
+[ "$mem_mib" -ge 2048 ] || die 2 "--mem must be at least 2G (the guest's RAM below 4G is 2G)"
+[[ $project != *[[:space:]]* ]] || die 2 "the project path '$project' contains white space"
+need_cmd "$QEMU" realpath
+mkdir -p "$results" || die 2 "cannot create results directory '$results'"
+results=$(realpath "$results")
+kimage=$(realpath "$kimage")
+modroot=$(realpath "$modroot")
+[ -n "$kpkg" ] || kpkg=$(cat "$modroot/.pinrace-kpkg" 2>/dev/null || echo unknown)
+
+initrd=$(bash "$here/initramfs.sh" "$kver" "$modroot") || die 1 "building the initramfs failed"
+
+# The command and the guest's environment, as files in the results share.
+{
+	echo '#!/bin/bash'
+	printf 'exec'
+	printf ' %q' "$@"
+	echo
+} >"$results/.guest-cmd"
+{
+	printf 'PROJECT=%q\nMODROOT=%q\nRESULTS=%q\nKVER=%q\nKPKG=%q\nQEMU_VERSION=%q\n' \
+		"$project" "$modroot" "$results" "$kver" "$kpkg" "$("$QEMU" --version | head -n1)"
+} >"$results/.guest-env"
+
+# Guest RAM below 4G is 2G on q35 once -m is over 2.75G; the rest of -m sits
+# from 4G up. The pmem regions take the first 2 * pmem of that.
+total_mib=$((mem_mib + 2 * pmem_mib))
+cmdline="console=ttyS0,115200 panic=-1 oops=panic"
+cmdline+=" memmap=${pmem_mib}M!4G memmap=${pmem_mib}M!$((4096 + pmem_mib))M"
+cmdline+=" pinrace.init=$project/setup/guest-init.sh ${PINRACE_KERNEL_ARGS:-}"
+
+# shellcheck disable=SC2054 # commas inside QEMU option values
+qemu_cmd=(
+	"$QEMU" -machine q35,accel=tcg -cpu max -smp "${PINRACE_SMP:-2}" -m "${total_mib}M"
+	-nographic -no-reboot -monitor none -nic none
+	-serial "file:$results/console.log"
+	-kernel "$kimage" -initrd "$initrd" -append "$cmdline"
+	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap
+	-virtfs "local,path=$results,mount_tag=results,security_model=none"
+)
+
+qemu_pid='' tail_pid=''
+stop_qemu() {
+	if [ -n "$tail_pid" ]; then
+		kill "$tail_pid" 2>/dev/null || true
+		wait "$tail_pid" 2>/dev/null || true
+		tail_pid=''
+	fi
+	[ -n "$qemu_pid" ] || return 0
+	if kill -0 "$qemu_pid" 2>/dev/null; then
+		kill -TERM "$qemu_pid" 2>/dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$qemu_pid" 2>/dev/null || break
+			sleep 0.5
+		done
+		kill -KILL "$qemu_pid" 2>/dev/null || true
+	fi
+	wait "$qemu_pid" 2>/dev/null || true
+	qemu_pid=''
+}
+trap stop_qemu EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The first kernel death line on the console, for the one-line reason.
+crash_line() {
+	grep -a -m1 -E 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG' \
+		"$results/console.log" 2>/dev/null | tr -d '\r' | sed 's/^\[ *[0-9.]*\] //' | cut -c1-160
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# One boot. Sets RC and REASON; returns 0 when the guest finished by itself.
+boot_once() {
+	local t0 started='' rc
+	RC=0 REASON=''
+	rm -f "$results"/{console.log,guest-exit,guest-exit.tmp,kernel.log,setup.log,manifest.txt,guest-output.log}
+	: >"$results/console.log"
+	t0=$(now)
+	"${qemu_cmd[@]}" </dev/null >"$results/qemu.log" 2>&1 &
+	qemu_pid=$!
+	if [ "${PINRACE_VERBOSE:-0}" = 1 ]; then
+		tail -n +1 -f "$results/console.log" >&2 &
+		tail_pid=$!
+	fi
+	while kill -0 "$qemu_pid" 2>/dev/null; do
+		if [ -z "$started" ] && grep -aq "$MARK_STARTED" "$results/console.log"; then
+			started=$(elapsed "$t0")
+		fi
+		if [ -z "$started" ] && awk -v e="$(elapsed "$t0")" -v l="${PINRACE_BOOT_TIMEOUT:-300}" 'BEGIN { exit !(e > l) }'; then
+			stop_qemu
+			RC=$E_NOBOOT REASON="guest did not reach guest-init within ${PINRACE_BOOT_TIMEOUT:-300} s"
+			return 1
+		fi
+		if awk -v e="$(elapsed "$t0")" -v l="$timeout" 'BEGIN { exit !(e > l) }'; then
+			stop_qemu
+			RC=$E_TIMEOUT REASON="timeout: guest still running after $timeout s, QEMU killed (console: $results/console.log)"
+			return 1
+		fi
+		sleep 0.25
+	done
+	rc=0
+	wait "$qemu_pid" || rc=$?
+	qemu_pid=''
+	stop_qemu
+	if [ -z "$started" ] && grep -aq "$MARK_STARTED" "$results/console.log"; then
+		started='?'
+	fi
+	TIMES="guest-init after ${started:-never} s, QEMU exited after $(elapsed "$t0") s"
+
+	local why setup
+	why=$(crash_line)
+	setup=$(grep -a -m1 -o 'SETUP FAILED.*' "$results/console.log" | tr -d '\r')
+	if [ -z "$started" ]; then
+		RC=$E_NOBOOT REASON="guest never reached guest-init (QEMU exit $rc)${why:+: $why}"
+		return 1
+	fi
+	if [ -r "$results/guest-exit" ]; then
+		RC=$(cat "$results/guest-exit")
+		[[ $RC =~ ^[0-9]+$ ]] || RC=$E_CRASH REASON="unreadable guest-exit file"
+		[ -z "$setup" ] || REASON="guest $setup (see $results/setup.log)"
+	elif [ -n "$setup" ]; then
+		RC=3 REASON="guest $setup"
+	else
+		RC=$E_CRASH REASON="guest kernel crashed: ${why:-QEMU exited ($rc) without guest-exit}"
+	fi
+	return 0
+}
+
+TIMES=''
+log "booting $kver (${mem_mib}M RAM + 2x${pmem_mib}M pmem, timeout ${timeout}s)"
+if ! boot_once && [ "$RC" = "$E_NOBOOT" ]; then
+	warn "boot failed ($REASON); retrying the boot once"
+	cp "$results/console.log" "$results/console.boot-failure.log" 2>/dev/null || true
+	boot_once || true
+fi
+[ -z "$TIMES" ] || log "$kver: $TIMES"
+
+[ ! -r "$results/guest-output.log" ] || cat "$results/guest-output.log"
+if [ "$RC" -lt 10 ] && [ -r "$results/kernel.log" ] &&
+	n=$(grep -c -E 'BUG:|Oops|WARNING:|Call Trace' "$results/kernel.log") && [ "$n" -gt 0 ]; then
+	warn "the guest kernel logged $n BUG/Oops/WARNING/Call Trace lines: see $results/kernel.log"
+fi
+[ -z "$REASON" ] || log "$REASON"
+exit "$RC"
