@@ -102,10 +102,10 @@ int pr_blk_hdr_valid(const struct pr_blk_hdr *h, size_t bs)
 /* The bytes between the header struct and the data must stay zero. */
 static int pad_clear(const unsigned char *blk)
 {
-	for (size_t i = sizeof(struct pr_blk_hdr); i < PR_BLK_HDR_LEN; i++)
-		if (blk[i])
-			return 0;
-	return 1;
+	static const unsigned char
+		zero[PR_BLK_HDR_LEN - sizeof(struct pr_blk_hdr)];
+
+	return !memcmp(blk + sizeof(struct pr_blk_hdr), zero, sizeof(zero));
 }
 
 int pr_blk_data_valid(const void *blk, size_t bs)

@@ -88,12 +88,16 @@ static void inj_other_run(unsigned char *blk, const struct pr_stamp *s,
 	restamp(blk, *s, s->file_id, s->gen, s->offset, ~s->seed, alg);
 }
 
+/* A flipped data bit, or a set bit between the header and the data. */
 static void inj_data_bit(unsigned char *blk, const struct pr_stamp *s,
 			 enum pr_csum_alg alg, int k)
 {
 	(void)s;
 	(void)alg;
-	blk[PR_BLK_HDR_LEN + 97 * k] ^= 1u << (k % 8);
+	if (k == victims[0])
+		blk[PR_BLK_HDR_LEN + 97 * k] ^= 1u << (k % 8);
+	else
+		blk[PR_BLK_HDR_LEN - 1] ^= 0x80;
 }
 
 /* A flipped header bit, or an algorithm id nobody knows. */
