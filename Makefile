@@ -24,11 +24,11 @@ all: $(TESTS)
 $(B)/libpinrace.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/lib/%.o: lib/%.c
+$(B)/lib/%.o: lib/%.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/%.c $(B)/libpinrace.a
+$(B)/tests/%: tests/%.c $(B)/libpinrace.a Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libpinrace.a $(LDLIBS)
 

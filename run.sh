@@ -27,7 +27,8 @@ usage: ./run.sh [options]
   -h, --help         this text
 
 Exit status: 0 nothing unexpected, 1 unexpected results, 2 bad usage,
-3 broken setup, 10 guest kernel crashed, 11 guest hung, 12 guest did not boot.
+3 broken setup, 4 nothing could run (no RDMA device with --host),
+10 guest kernel crashed, 11 guest hung, 12 guest did not boot.
 USAGE
 }
 
@@ -96,7 +97,7 @@ if [ $host = 1 ]; then
 		exec bash "$top/setup/run-tests.sh" --list "${guest_args[@]}"
 	fi
 	if ! ibv_devices 2>/dev/null | awk 'NR > 2' | grep -q .; then
-		die 3 "--host: this machine has no RDMA device (ibv_devices lists none); load a driver (mlx5_ib) or add a soft-RoCE link: rdma link add rxe0 type rxe netdev DEV"
+		die 4 "--host: this machine has no RDMA device (ibv_devices lists none); load a driver (mlx5_ib) or add a soft-RoCE link: rdma link add rxe0 type rxe netdev DEV"
 	fi
 	kver=$(uname -r)
 else
@@ -139,7 +140,7 @@ else
 		cmd+=(--results "$run")
 	fi
 	bash "$top/setup/vm.sh" --kver "$KVER" --kimage "$KIMAGE" \
-		--modroot "$MODROOT" --results "$run" \
+		--modroot "$MODROOT" --kpkg "${KPKG:-}" --results "$run" \
 		--timeout "$timeout" -- "${cmd[@]}" &
 	vm=$!
 	follow $vm
