@@ -88,31 +88,42 @@ late_mounts() {
 
 modprobe_pinrace() { modprobe -d "$MODROOT" -C /run/pinrace/modprobe.d "$@"; }
 
-# Load a module; "builtin" and "loaded" are both fine. An absent module is an
-# error only when it is essential.
-load_module() { # essential|optional NAME
-	local kind=$1 m=$2 out
-	if out=$(modprobe_pinrace "$m" 2>&1); then
-		if [ -e "/sys/module/$m/initstate" ]; then log "module $m: loaded"; else log "module $m: built in"; fi
-		return 0
+ESSENTIAL_MODULES=(rdma_rxe ib_uverbs nd_e820 nd_pmem xfs)
+ALL_MODULES=(crc32_generic "${ESSENTIAL_MODULES[@]}" rdma_ucm dax_pmem ext4 btrfs loop udmabuf dummy veth)
+
+# What became of module M after the batch load: loaded, built in, absent, or
+# failed. Absent also covers bool options built in without a module name.
+module_state() { # M MODPROBE_OUTPUT
+	local m=$1 out=$2
+	if [ -e "/sys/module/$m/initstate" ]; then
+		echo loaded
+	elif grep -qE "/$m\.ko" "$MODROOT/lib/modules/$KVER/modules.builtin" 2>/dev/null; then
+		echo "built in"
+	elif [[ $out == *"Module $m not found"* ]]; then
+		echo "absent (no such module; may be a non-modular built-in option)"
+	else
+		echo failed
 	fi
-	case $out in
-	*"not found"*)
-		[ "$kind" = optional ] && { log "module $m: absent in this kernel (optional)"; return 0; }
-		log "module $m: absent in this kernel, but essential"
-		;;
-	*) log "module $m: load failed: $out" ;;
-	esac
-	[ "$kind" = optional ]
 }
 
+# One modprobe for all modules (tools and indexes load once; that matters under
+# TCG), in order: crc32_generic first, since 6.1's rxe cannot init crc32
+# without it. Then report each; an essential module that is not there fails.
 load_modules() {
+	local out m st bad=0
 	mkdir -p /run/pinrace/modprobe.d
-	local m
-	# crc32_generic before rdma_rxe: 6.1's rxe cannot init crc32 without it.
-	load_module optional crc32_generic
-	for m in rdma_rxe ib_uverbs nd_e820 nd_pmem xfs; do load_module essential $m || return 1; done
-	for m in rdma_ucm dax_pmem ext4 btrfs loop udmabuf dummy veth; do load_module optional $m; done
+	out=$(modprobe_pinrace -a "${ALL_MODULES[@]}" 2>&1)
+	for m in "${ALL_MODULES[@]}"; do
+		st=$(module_state "$m" "$out")
+		if [ "$st" = failed ]; then
+			st="failed: $(modprobe_pinrace "$m" 2>&1 | tr '\n' ' ')"
+		fi
+		if [[ " ${ESSENTIAL_MODULES[*]} " == *" $m "* ]]; then
+			case $st in loaded | "built in") ;; *) st="$st (ESSENTIAL)" bad=1 ;; esac
+		fi
+		log "module $m: $st"
+	done
+	return $bad
 }
 
 section() { # TITLE COMMAND...
@@ -131,8 +142,10 @@ write_manifest() {
 		echo "qemu: $QEMU_VERSION"
 		echo "cpus: $(nproc)"
 		echo "memory: $(awk '/^MemTotal/ { print $2, $3 }' /proc/meminfo)"
-		for p in rdma-core ibverbs-providers libibverbs1 xfsprogs qemu-system-x86 perftest kmod; do
-			echo "package $p: $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo none)"
+		dpkg-query -W -f='package ${Package}: ${Version}\n' rdma-core ibverbs-providers \
+			libibverbs1 xfsprogs qemu-system-x86 perftest kmod 2>&1
+		for p in /dev/udmabuf /dev/dma_heap/system /dev/infiniband/uverbs0 /dev/infiniband/rdma_cm; do
+			if [ -e "$p" ]; then echo "device $p: yes"; else echo "device $p: no"; fi
 		done
 		echo "rdma_dev: rxe0"
 		echo "rxe0_roce_v2_gid_index: $(bash "$PROJECT/setup/rxe.sh" gid rxe0 2>/dev/null || echo none)"

@@ -126,7 +126,7 @@ trap 'exit 143' TERM
 
 # The first kernel death line on the console, for the one-line reason.
 crash_line() {
-	grep -a -m1 -E 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG' \
+	grep -a -m1 -E 'Kernel panic|Oops|BUG:|general protection fault|pinrace-initramfs: FAILED' \
 		"$results/console.log" 2>/dev/null | tr -d '\r' | sed 's/^\[ *[0-9.]*\] //' | cut -c1-160
 }
 
@@ -169,7 +169,7 @@ boot_once() {
 	if [ -z "$started" ] && grep -aq "$MARK_STARTED" "$results/console.log"; then
 		started='?'
 	fi
-	TIMES="guest-init after ${started:-never} s, QEMU exited after $(elapsed "$t0") s"
+	TIMES="guest-init started after ${started:-(never)} s, QEMU exited after $(elapsed "$t0") s"
 
 	local why setup
 	why=$(crash_line)
