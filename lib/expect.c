@@ -144,14 +144,32 @@ void pr_expect_free(struct pr_expectations *x)
 	x->n = 0;
 }
 
+/* KERNEL[@DEVICE] against release[@device]. */
+static int env_match(const char *pat, const char *env)
+{
+	char p[64], e[128], *pdev, *edev;
+
+	snprintf(p, sizeof(p), "%s", pat);
+	snprintf(e, sizeof(e), "%s", env);
+	pdev = strchr(p, '@');
+	edev = strchr(e, '@');
+	if (pdev)
+		*pdev++ = '\0';
+	if (edev)
+		*edev++ = '\0';
+	if (pdev && (!edev || fnmatch(pdev, edev, 0)))
+		return 0;
+	return pr_kernel_match(p, e);
+}
+
 const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
-					    const char *release,
-					    const char *test, const char *cs)
+					    const char *env, const char *test,
+					    const char *cs)
 {
 	for (int i = 0; x && i < x->n; i++) {
 		const struct pr_expectation *e = &x->e[i];
 
-		if (pr_kernel_match(e->kernel, release) &&
+		if (env_match(e->kernel, env) &&
 		    !fnmatch(e->test, test, 0) && !fnmatch(e->cs, cs, 0))
 			return e;
 	}
@@ -159,12 +177,12 @@ const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
 }
 
 enum pr_status pr_expect_apply(const struct pr_expectations *x,
-			       const char *release, const char *test,
+			       const char *env, const char *test,
 			       const char *cs, enum pr_status s,
 			       enum pr_finding f,
 			       const struct pr_expectation **why)
 {
-	const struct pr_expectation *e = pr_expect_find(x, release, test, cs);
+	const struct pr_expectation *e = pr_expect_find(x, env, test, cs);
 
 	*why = e;
 	if (!e)

@@ -5,7 +5,8 @@
  *   KERNEL  TEST  CASE  EXPECT  COMMIT  REASON...
  *
  * KERNEL is "*", a glob on the release ("6.1.*"), or comparisons joined
- * by ',' (">=5.11,<6.5"); CASE a glob on the case name; EXPECT a status,
+ * by ',' (">=5.11,<6.5"), optionally followed by "@GLOB" on the RDMA
+ * device name (">=6.15@rxe*") for behaviour of one driver; CASE a glob on the case name; EXPECT a status,
  * "fail" or "error", optionally with the finding ("fail:stale-read").  A failure that matches
  * becomes XFAIL with the reason and commit; a pass that matches an
  * expected failure becomes XPASS: both are reported, only XFAIL is quiet.
@@ -38,15 +39,16 @@ int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
 void pr_expect_free(struct pr_expectations *x);
 /* 1 if @release matches the KERNEL pattern @pat. */
 int pr_kernel_match(const char *pat, const char *release);
+/* @env is "release" or "release@device"; patterns likewise. */
 const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
-					    const char *release,
-					    const char *test, const char *cs);
+					    const char *env, const char *test,
+					    const char *cs);
 /*
  * Apply the first matching expectation to a case's outcome.  Returns the
  * new status and points *@why at the matching line (or NULL).
  */
 enum pr_status pr_expect_apply(const struct pr_expectations *x,
-			       const char *release, const char *test,
+			       const char *env, const char *test,
 			       const char *cs, enum pr_status s,
 			       enum pr_finding f,
 			       const struct pr_expectation **why);

@@ -24,6 +24,7 @@
 #include "kmsg.h"
 #include "report.h"
 #include "tap.h"
+#include "verbs.h"
 
 struct run {
 	const struct pr_test *t;
@@ -36,6 +37,8 @@ struct run {
 	struct pr_expectations expect;
 	struct pr_profile prof;
 	struct utsname uts;
+	char device[64]; /* RDMA device the cases use, "" if none */
+	char env[192]; /* "release@device", what expectations match */
 	const char *results;
 	char jsonl[1024];
 	struct pr_kmsg kmsg;
@@ -126,6 +129,8 @@ static int setup(struct run *r)
 		return -1;
 	}
 	uname(&r->uts);
+	pr_rdma_device_name(r->device, sizeof(r->device));
+	snprintf(r->env, sizeof(r->env), "%s@%s", r->uts.release, r->device);
 	r->results = getenv("PINRACE_RESULTS");
 	if (r->results && !*r->results)
 		r->results = NULL;
@@ -234,6 +239,7 @@ static void finish_case(struct run *r, struct pr_case *c,
 	const struct pr_expectation *x = NULL;
 	struct pr_case_report rep = {
 		.kernel = r->uts.release,
+		.device = r->device,
 		.test = r->t->name,
 		.cs = c,
 		.res = res,
@@ -243,7 +249,7 @@ static void finish_case(struct run *r, struct pr_case *c,
 	};
 	static char yaml[16384];
 
-	res->status = pr_expect_apply(&r->expect, r->uts.release, r->t->name,
+	res->status = pr_expect_apply(&r->expect, r->env, r->t->name,
 				      c->name, res->status, res->finding, &x);
 	rep.expect = x;
 	yaml[0] = '\0';

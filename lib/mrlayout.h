@@ -12,7 +12,9 @@
 /*
  * 1. stamp generation 1 through the mapping, register the MR (a refusal
  *    ends the case as "refused" with the errno);
- * 2. RDMA READ: the device must see generation 1, else broken setup;
+ * 2. control reads, the whole MR and a transfer starting mid-page: the
+ *    device must see generation 1 exactly where the CPU does (a device
+ *    that misreads a fresh MR is a finding, and the case stops there);
  * 3. the layout operation over the whole file;
  * 4. stamp generation 2 through pwrite(); RDMA READ and verify
  *    (older data: stale-read);

@@ -121,9 +121,11 @@ void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 		sb_printf(&s, "\n");
 	}
 	sb_printf(&s, "seed: %llu\n", (unsigned long long)res->seed);
-	if (r->expect)
-		sb_printf(&s, "expected: \"%s (commit %s)\"\n",
-			  r->expect->reason, r->expect->commit);
+	if (r->expect) {
+		sb_printf(&s, "expected: ");
+		sb_quote(&s, r->expect->reason);
+		sb_printf(&s, "\ncommit: %s\n", r->expect->commit);
+	}
 	if (r->kmsg && *r->kmsg) {
 		sb_printf(&s, "kmsg:");
 		kmsg_list(&s, r->kmsg, 1);
@@ -150,6 +152,7 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 
 	sb_printf(&s, "{\"kernel\": ");
 	sb_quote(&s, r->kernel);
+	field(&s, "device", r->device && *r->device ? r->device : NULL);
 	field(&s, "test", r->test);
 	field(&s, "case", c->name);
 	field(&s, "status", pr_status_name(res->status));

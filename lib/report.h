@@ -14,6 +14,7 @@ struct pr_expectation;
 
 struct pr_case_report {
 	const char *kernel;
+	const char *device; /* RDMA device, "" if none */
 	const char *test;
 	const struct pr_case *cs;
 	const struct pr_result *res;

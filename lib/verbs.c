@@ -76,6 +76,7 @@ static int find_port_gid(struct pr_rdma *r, char *err, size_t len)
 				continue;
 			r->port = port;
 			r->gid_index = i;
+			r->mtu = pa.active_mtu;
 			return 0;
 		}
 	}
@@ -118,7 +119,7 @@ static int qp_to_rts(struct pr_rdma *r, struct ibv_qp *qp, uint32_t dest)
 		return -errno;
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
+	a.path_mtu = r->mtu; /* the port's active MTU, as perftest uses */
 	a.dest_qp_num = dest;
 	a.max_dest_rd_atomic = 16;
 	a.min_rnr_timer = 12;
@@ -249,6 +250,25 @@ void pr_rdma_close(struct pr_rdma *r)
 	if (r->ctx)
 		ibv_close_device(r->ctx);
 	memset(r, 0, sizeof(*r));
+}
+
+const char *pr_rdma_device_name(char *buf, size_t len)
+{
+	const char *dev = getenv("PINRACE_RDMA_DEV");
+	struct ibv_device **list;
+	int n = 0;
+
+	buf[0] = '\0';
+	if (dev && *dev) {
+		snprintf(buf, len, "%s", dev);
+		return buf;
+	}
+	list = ibv_get_device_list(&n);
+	if (list && n)
+		snprintf(buf, len, "%s", ibv_get_device_name(list[0]));
+	if (list)
+		ibv_free_device_list(list);
+	return buf;
 }
 
 int pr_rdma_has_odp(const struct pr_rdma *r)

@@ -20,6 +20,7 @@ struct pr_rdma {
 	struct ibv_qp *qp[2]; /* [0] initiator, [1] target */
 	uint8_t port;
 	int gid_index;
+	enum ibv_mtu mtu; /* active MTU of the port */
 	struct ibv_device_attr_ex attr;
 	void *buf; /* bounce buffer */
 	size_t buf_len;
@@ -36,6 +37,8 @@ struct pr_rdma {
 int pr_rdma_open(struct pr_rdma *r, const char *devname, size_t buf_len,
 		 char *err, size_t len);
 void pr_rdma_close(struct pr_rdma *r);
+/* The device cases will use: $PINRACE_RDMA_DEV, else the first; "" if none. */
+const char *pr_rdma_device_name(char *buf, size_t len);
 /* 1 when RC ODP covers RDMA READ and WRITE to an MR on this device. */
 int pr_rdma_has_odp(const struct pr_rdma *r);
 /*
