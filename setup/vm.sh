@@ -102,23 +102,29 @@ qemu_cmd=(
 )
 
 qemu_pid='' tail_pid=''
+# Wait up to N half-seconds for PID to go; true if it went.
+gone() { # PID N
+	local i
+	for ((i = 0; i < $2; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
 stop_qemu() {
+	if [ -n "$qemu_pid" ]; then
+		kill -TERM "$qemu_pid" 2>/dev/null || true
+		gone "$qemu_pid" 10 || kill -KILL "$qemu_pid" 2>/dev/null || true
+		wait "$qemu_pid" 2>/dev/null || true
+		qemu_pid=''
+	fi
 	if [ -n "$tail_pid" ]; then
-		kill "$tail_pid" 2>/dev/null || true
+		# tail --pid ends by itself after a last read once QEMU is gone.
+		gone "$tail_pid" 4 || kill "$tail_pid" 2>/dev/null || true
 		wait "$tail_pid" 2>/dev/null || true
 		tail_pid=''
 	fi
-	[ -n "$qemu_pid" ] || return 0
-	if kill -0 "$qemu_pid" 2>/dev/null; then
-		kill -TERM "$qemu_pid" 2>/dev/null || true
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$qemu_pid" 2>/dev/null || break
-			sleep 0.5
-		done
-		kill -KILL "$qemu_pid" 2>/dev/null || true
-	fi
-	wait "$qemu_pid" 2>/dev/null || true
-	qemu_pid=''
 }
 trap stop_qemu EXIT
 trap 'exit 130' INT
@@ -143,7 +149,7 @@ boot_once() {
 	"${qemu_cmd[@]}" </dev/null >"$results/qemu.log" 2>&1 &
 	qemu_pid=$!
 	if [ "${PINRACE_VERBOSE:-0}" = 1 ]; then
-		tail -n +1 -f "$results/console.log" >&2 &
+		tail -n +1 --pid="$qemu_pid" -f "$results/console.log" >&2 &
 		tail_pid=$!
 	fi
 	while kill -0 "$qemu_pid" 2>/dev/null; do
@@ -165,7 +171,7 @@ boot_once() {
 	rc=0
 	wait "$qemu_pid" || rc=$?
 	qemu_pid=''
-	stop_qemu
+	stop_qemu # the console tail
 	if [ -z "$started" ] && grep -aq "$MARK_STARTED" "$results/console.log"; then
 		started='?'
 	fi
