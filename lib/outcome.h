@@ -21,6 +21,12 @@ enum pr_finding {
 	PR_F_NONE,
 	PR_F_REFUSED, /* the kernel refused a call: protection, not corruption */
 	PR_F_KERNEL_WARNING,
+	/* A registration the kernel should refuse took hold: a dma-buf
+	 * mapping (no struct-page memory to pin) became an MR. */
+	PR_F_DMABUF_PINNED,
+	/* Pins taken and never released: nr_foll_pin_acquired outgrows
+	 * nr_foll_pin_released across balanced register/deregister work. */
+	PR_F_PIN_LEAK,
 	PR_F_ZERO, /* a hole where data was written after the layout change */
 	PR_F_STALE_READ,
 	PR_F_MISPLACED,
