@@ -34,11 +34,31 @@ const struct pr_backing pr_backing_fsdax = {
 	.needs = PR_NEED_SCRATCH | PR_NEED_DAX,
 };
 
+#define FS_BACKING(var, nm, knd, env)                                   \
+	const struct pr_backing var = { .name = nm, .kind = knd,         \
+					.dir_env = env, .fs = nm,        \
+					.needs = PR_NEED_SCRATCH }
+
+FS_BACKING(pr_backing_xfs, "xfs", "pagecache", "PINRACE_XFS_DIR");
+FS_BACKING(pr_backing_ext4, "ext4", "pagecache", "PINRACE_EXT4_DIR");
+FS_BACKING(pr_backing_btrfs, "btrfs", "pagecache", "PINRACE_BTRFS_DIR");
+FS_BACKING(pr_backing_tmpfs, "tmpfs", "shmem", "PINRACE_TMPFS_DIR");
+
+const struct pr_backing pr_backing_tmp = {
+	.name = "tmp",
+	.kind = "pagecache",
+	.dir_env = "PINRACE_TMP_DIR",
+	.dir_default = "/tmp",
+	.needs = PR_NEED_SCRATCH,
+};
+
 const char *pr_backing_dir(const struct pr_backing *b)
 {
 	const char *d = b->dir_env ? getenv(b->dir_env) : NULL;
 
-	return d && *d ? d : NULL;
+	if (d && *d)
+		return d;
+	return b->dir_default;
 }
 
 static const struct {

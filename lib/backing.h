@@ -17,12 +17,19 @@ struct pr_backing {
 	const char *name; /* case-name component */
 	const char *kind; /* results.jsonl "backing" */
 	const char *dir_env; /* environment variable naming the directory */
+	const char *dir_default; /* when the variable is unset, or NULL */
+	const char *fs; /* the directory must be this filesystem, or NULL */
 	int dax; /* 1: files must be DAX, 0: must not be */
 	unsigned int needs;
 };
 
-extern const struct pr_backing pr_backing_pagecache;
+extern const struct pr_backing pr_backing_pagecache; /* any filesystem */
 extern const struct pr_backing pr_backing_fsdax;
+/* One per filesystem of the page-cache matrix. */
+extern const struct pr_backing pr_backing_xfs, pr_backing_ext4,
+	pr_backing_btrfs, pr_backing_tmpfs;
+/* A scratch directory for self-tests ($PINRACE_TMP_DIR, default /tmp). */
+extern const struct pr_backing pr_backing_tmp;
 
 struct pr_file {
 	int fd;

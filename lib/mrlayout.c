@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backing.h"
@@ -11,39 +12,59 @@
 #include "mrmode.h"
 #include "verbs.h"
 
+static const int map_shared = MAP_SHARED, map_private = MAP_PRIVATE;
+
+const struct pr_variant pr_variants_mapping[] = {
+	{ "shared", 0, &map_shared },
+	{ "private", 0, &map_private },
+	{}
+};
+
 struct mrl {
 	struct pr_ctx *ctx;
 	struct pr_result *res;
-	struct pr_file f;
+	const struct pr_case *c;
+	struct pr_file f, src;
 	struct pr_rdma rdma;
 	struct ibv_mr *mr;
+	int private;
 	void *buf; /* staging for pwrite/pread */
-	size_t bs;
+	size_t bs, n;
+	struct pr_expect *cur, *prev, *dev, *src_model;
 };
 
-static struct pr_stamp stamp(struct mrl *m, uint32_t gen, uint8_t writer)
+static int fail_alloc(struct mrl *m, const char *what)
 {
-	return (struct pr_stamp){ .file_id = m->f.id, .gen = gen, .offset = 0,
-				  .seed = m->ctx->seed, .writer = writer };
+	pr_error(m->res, ENOMEM, "allocating %s", what);
+	return -1;
 }
 
-static struct pr_expect expect(struct mrl *m, uint32_t gen, int by_device)
+/* Set every block of the model to generation @gen of file @f. */
+static void model_gen(struct mrl *m, struct pr_expect *model, uint32_t id,
+		      uint32_t gen)
 {
-	return (struct pr_expect){ .file_id = m->f.id, .gen = gen,
-				   .offset = 0, .seed = m->ctx->seed,
-				   .by_device = by_device };
+	pr_model_fill(model, m->n, m->bs, id, gen, m->ctx->seed);
 }
 
-/* Verify @buf (the whole file's worth) and fold it into the result. */
-static int check(struct mrl *m, const void *buf, uint32_t gen, int by_device,
-		 const char *label)
+static void stamp(struct mrl *m, void *buf, uint32_t id, uint32_t gen,
+		  uint8_t writer)
 {
-	struct pr_expect e = expect(m, gen, by_device);
+	struct pr_stamp s = { .file_id = id, .gen = gen, .seed = m->ctx->seed,
+			      .writer = writer };
+
+	pr_blk_fill_range(buf, m->f.len, m->bs, &s);
+}
+
+/* Verify @buf against @cur (and @prev for history), fold into the result. */
+static uint64_t check(struct mrl *m, const void *buf,
+		      const struct pr_expect *cur,
+		      const struct pr_expect *prev, const char *label)
+{
 	struct pr_vreport vr;
 	uint64_t bad;
 
 	pr_vreport_init(&vr);
-	bad = pr_verify_range(buf, m->f.len, m->bs, &e, m->f.path,
+	bad = pr_verify_model(buf, m->n, m->bs, cur, prev, m->f.path,
 			      pr_dumpdir(m->ctx), label, &vr);
 	if (bad)
 		pr_diag("%s: %llu of %llu blocks bad, first at offset %lld (%s)",
@@ -51,13 +72,19 @@ static int check(struct mrl *m, const void *buf, uint32_t gen, int by_device,
 			(unsigned long long)vr.nblocks, (long long)vr.first_bad,
 			pr_class_name(vr.first_class));
 	pr_result_verified(m->res, &vr, 1);
-	return bad ? -1 : 0;
+	return bad;
 }
 
-static int xfer(struct mrl *m, int write)
+static void set_by_device(struct pr_expect *model, size_t n, int on)
+{
+	for (size_t i = 0; i < n; i++)
+		model[i].by_device = on;
+}
+
+static int xfer(struct mrl *m, int write, size_t off, size_t len)
 {
 	char err[256];
-	int rc = pr_rdma_xfer(&m->rdma, write, m->mr, 0, m->f.len,
+	int rc = pr_rdma_xfer(&m->rdma, write, m->mr, off, len,
 			      m->ctx->prof.cqe_timeout_ms, err, sizeof(err));
 
 	if (rc) {
@@ -69,24 +96,36 @@ static int xfer(struct mrl *m, int write)
 	return 0;
 }
 
-static int open_all(struct mrl *m, const struct pr_case *c)
+static int open_file(struct mrl *m, struct pr_file *f, const char *tag,
+		     uint32_t id, int flags)
 {
+	int rc = pr_file_open(m->c->backing, tag, m->ctx->prof.file_size, id,
+			      flags, f);
+
+	if (rc)
+		pr_error(m->res, -rc, "creating %s: %s", tag, strerror(-rc));
+	return rc;
+}
+
+static int open_all(struct mrl *m)
+{
+	const int *flags = m->c->variant ? m->c->variant->priv : NULL;
 	char err[256];
 	int rc;
 
-	rc = pr_file_open(c->backing, "a", m->ctx->prof.file_size, 1, 0,
-			  &m->f);
-	if (rc) {
-		pr_error(m->res, -rc, "creating the test file: %s",
-			 strerror(-rc));
+	m->private = flags && *flags == MAP_PRIVATE;
+	if (open_file(m, &m->f, "a", 1, flags ? *flags : MAP_SHARED) ||
+	    (m->c->op->needs_src && open_file(m, &m->src, "b", 2, 0)))
 		return -1;
-	}
 	m->bs = m->ctx->prof.block_size;
+	m->n = m->f.len / m->bs;
 	m->buf = aligned_alloc(4096, m->f.len);
-	if (!m->buf) {
-		pr_error(m->res, ENOMEM, "staging buffer");
-		return -1;
-	}
+	m->cur = calloc(4 * m->n, sizeof(*m->cur));
+	if (!m->buf || !m->cur)
+		return fail_alloc(m, "buffers");
+	m->prev = m->cur + m->n;
+	m->dev = m->prev + m->n;
+	m->src_model = m->dev + m->n;
 	rc = pr_rdma_open(&m->rdma, m->ctx->rdma_dev, m->f.len, err,
 			  sizeof(err));
 	if (rc) {
@@ -102,49 +141,52 @@ static void close_all(struct mrl *m)
 		ibv_dereg_mr(m->mr);
 	if (m->rdma.ctx)
 		pr_rdma_close(&m->rdma);
+	pr_file_close(&m->src);
 	pr_file_close(&m->f);
 	free(m->buf);
+	free(m->cur);
 }
 
 /*
  * A transfer that starts in the middle of a page (and of a block): the
  * device must return exactly the bytes the CPU sees there.
  */
-static int check_mid_page(struct mrl *m)
+static void check_mid_page(struct mrl *m)
 {
-	size_t off = 1024, len = 2048;
+	size_t off = 1024, len = 2048, i;
 	const unsigned char *want = (const unsigned char *)m->f.map + off;
 	const unsigned char *got = m->rdma.buf;
-	char err[256];
-	size_t i;
-	int rc;
 
-	rc = pr_rdma_xfer(&m->rdma, 0, m->mr, off, len,
-			  m->ctx->prof.cqe_timeout_ms, err, sizeof(err));
-	if (rc) {
-		pr_error(m->res, rc < 0 ? -rc : 0, "RDMA READ: %s", err);
-		return -1;
-	}
-	m->res->xfers++;
+	if (xfer(m, 0, off, len))
+		return;
 	for (i = 0; i < len && got[i] == want[i]; i++)
 		;
 	if (i == len)
-		return 0;
+		return;
 	pr_fail(m->res, PR_F_MISPLACED,
 		"before any layout change, an RDMA READ of %zu bytes at offset %zu returned other bytes than the mapping holds (first difference at offset %zu)%s",
 		len, off, off + i,
 		memcmp(got, m->f.map, len) ? "" :
 					     ": it returned the bytes at offset 0, the start of the page");
-	return -1;
 }
 
 /* Steps 1-2: generation 1 in place and seen by the device. */
-static int register_mr(struct mrl *m, const struct pr_case *c)
+static int register_mr(struct mrl *m)
 {
-	struct pr_stamp s = stamp(m, 1, PR_W_MMAP);
+	const struct pr_case *c = m->c;
 	int err;
 
-	pr_blk_fill_range(m->f.map, m->f.len, m->bs, &s);
+	stamp(m, m->f.map, m->f.id, 1, PR_W_MMAP);
+	model_gen(m, m->cur, m->f.id, 1);
+	if (m->src.map) {
+		stamp(m, m->buf, m->src.id, 1, PR_W_PWRITE);
+		if (pwrite(m->src.fd, m->buf, m->src.len, 0) !=
+		    (ssize_t)m->src.len) {
+			pr_error(m->res, errno, "stamping the second file");
+			return -1;
+		}
+		model_gen(m, m->src_model, m->src.id, 1);
+	}
 	m->mr = pr_rdma_reg(&m->rdma, m->f.map, m->f.len, c->mr->access, &err);
 	if (!m->mr) {
 		pr_refused(m->res, err, "ibv_reg_mr(%s) on %s refused: %s",
@@ -152,11 +194,11 @@ static int register_mr(struct mrl *m, const struct pr_case *c)
 		pr_diag("registration refused: %s", strerrorname_np(err));
 		return -1;
 	}
-	if (xfer(m, 0))
+	if (xfer(m, 0, 0, m->f.len))
 		return -1;
 	/* Wrong data from a freshly registered MR is a finding of its own;
 	 * the layout change cannot be judged on top of it. */
-	if (check(m, m->rdma.buf, 1, 0, "control-read")) {
+	if (check(m, m->rdma.buf, m->cur, NULL, "control-read")) {
 		pr_note(m->res,
 			"the device misread the MR before any layout change");
 		return -1;
@@ -167,65 +209,133 @@ static int register_mr(struct mrl *m, const struct pr_case *c)
 	return m->res->status == PR_ERROR ? -1 : 0;
 }
 
-/* Steps 3-4: change the layout, rewrite through the file, read via MR. */
-static int layout_then_read(struct mrl *m, const struct pr_case *c)
+/*
+ * What the device must see: with MAP_SHARED, the file; with MAP_PRIVATE,
+ * whatever the CPU sees through the same mapping, which may still be its
+ * private copy of the old content.
+ */
+static void device_expectation(struct mrl *m)
 {
-	struct pr_stamp s = stamp(m, 2, PR_W_PWRITE);
-	int rc = c->op->apply(&m->f, 0, m->f.len);
+	memcpy(m->dev, m->cur, m->n * sizeof(*m->dev));
+	if (!m->private)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		const char *blk = (const char *)m->f.map + i * m->bs;
+		struct pr_blk_hdr h;
 
-	if (rc == -EOPNOTSUPP) {
-		pr_skip(m->res, "%s not supported on %s (EOPNOTSUPP)",
-			c->op->name, m->res->fs);
+		memcpy(&h, blk, sizeof(h));
+		if (pr_blk_hdr_valid(&h, m->bs))
+			m->dev[i] = (struct pr_expect){ .file_id = h.file_id,
+							.gen = h.gen,
+							.offset = h.offset,
+							.seed = m->ctx->seed };
+		else if (pr_verify_block(blk, m->bs, &m->cur[i], NULL) ==
+			 PR_BLK_ZERO)
+			m->dev[i].gen = PR_GEN_HOLE;
+		else
+			m->dev[i].gen = PR_GEN_ANY; /* checked as the file */
+	}
+}
+
+/* The device reads the whole MR; judged against m->dev and m->prev. */
+static void device_read(struct mrl *m, const char *label)
+{
+	device_expectation(m);
+	if (!xfer(m, 0, 0, m->f.len))
+		check(m, m->rdma.buf, m->dev, m->prev, label);
+}
+
+static int read_file(struct mrl *m)
+{
+	if (pread(m->f.fd, m->buf, m->f.len, 0) == (ssize_t)m->f.len)
+		return 0;
+	pr_error(m->res, errno, "pread: %s", strerror(errno));
+	return -1;
+}
+
+/* Step 3: change the layout; the file must match the model. */
+static int layout_change(struct mrl *m)
+{
+	const struct pr_layout_op *op = m->c->op;
+	struct pr_layout l = { .f = &m->f, .src = &m->src, .bs = m->bs,
+			       .nblocks = m->n, .model = m->cur,
+			       .src_model = m->src_model };
+	int rc;
+
+	pr_layout_range(&l);
+	memcpy(m->prev, m->cur, m->n * sizeof(*m->cur));
+	rc = op->apply(&l);
+	if (rc == -EOPNOTSUPP || rc == -ENOTTY) {
+		pr_skip(m->res, "%s not supported on %s (%s)", op->name,
+			m->res->fs, strerrorname_np(-rc));
 		return -1;
 	}
 	if (rc) {
-		pr_error(m->res, -rc, "%s: %s", c->op->name, strerror(-rc));
+		pr_error(m->res, -rc, "%s: %s", op->name, strerror(-rc));
 		return -1;
 	}
 	m->res->ops++;
-	pr_blk_fill_range(m->buf, m->f.len, m->bs, &s);
+	op->model(&l);
+	if (read_file(m))
+		return -1;
+	/* Independent of the device: the page cache and the model agree. */
+	check(m, m->buf, m->cur, NULL, "file-after-op");
+	device_read(m, "device-after-op");
+	return 0;
+}
+
+/* Step 4: new data through the file; the device must see it. */
+static int rewrite(struct mrl *m)
+{
+	memcpy(m->prev, m->cur, m->n * sizeof(*m->cur));
+	stamp(m, m->buf, m->f.id, 2, PR_W_PWRITE);
 	if (pwrite(m->f.fd, m->buf, m->f.len, 0) != (ssize_t)m->f.len) {
 		pr_error(m->res, errno, "pwrite generation 2: %s",
 			 strerror(errno));
 		return -1;
 	}
-	if (xfer(m, 0))
-		return -1;
-	check(m, m->rdma.buf, 2, 0, "device-read");
+	model_gen(m, m->cur, m->f.id, 2);
+	device_read(m, "device-after-rewrite");
 	return 0;
 }
 
-/* Step 5: the device writes generation 3; the file must show it. */
-static void write_then_check(struct mrl *m)
+/* Step 5: the device writes generation 3. */
+static void device_write(struct mrl *m)
 {
-	struct pr_stamp s = stamp(m, 3, PR_W_RDMA);
+	struct pr_expect *gen3 = m->dev, *file = m->cur;
 
-	pr_blk_fill_range(m->rdma.buf, m->f.len, m->bs, &s);
-	if (xfer(m, 1))
+	memcpy(m->prev, m->cur, m->n * sizeof(*m->cur));
+	device_expectation(m); /* what the mapping held before: m->dev */
+	memcpy(m->prev, m->dev, m->n * sizeof(*m->dev));
+	stamp(m, m->rdma.buf, m->f.id, 3, PR_W_RDMA);
+	if (xfer(m, 1, 0, m->f.len))
 		return;
-	if (pread(m->f.fd, m->buf, m->f.len, 0) != (ssize_t)m->f.len) {
-		pr_error(m->res, errno, "pread after RDMA WRITE: %s",
-			 strerror(errno));
+	model_gen(m, gen3, m->f.id, 3);
+	set_by_device(gen3, m->n, 1);
+	check(m, m->f.map, gen3, m->prev, "mapping-after-device-write");
+	if (read_file(m))
 		return;
-	}
-	check(m, m->buf, 3, 1, "file-after-device-write");
-	check(m, m->f.map, 3, 1, "mapping-after-device-write");
+	if (m->private) /* the file keeps generation 2: private is private */
+		check(m, m->buf, file, NULL, "file-after-device-write");
+	else
+		check(m, m->buf, gen3, m->prev, "file-after-device-write");
 }
 
 void pr_mrlayout_case(struct pr_ctx *ctx, const struct pr_case *c,
 		      struct pr_result *res)
 {
-	struct mrl m = { .ctx = ctx, .res = res, .f = { .fd = -1 } };
+	struct mrl m = { .ctx = ctx, .res = res, .c = c,
+			 .f = { .fd = -1 }, .src = { .fd = -1 } };
 
-	if (open_all(&m, c) || register_mr(&m, c) ||
-	    layout_then_read(&m, c))
+	if (open_all(&m) || register_mr(&m) || layout_change(&m) ||
+	    rewrite(&m))
 		goto out;
 	if (c->mr->device_writes)
-		write_then_check(&m);
+		device_write(&m);
 	else
 		pr_note(res, "read-only MR: no device write");
-	if (res->status == PR_PASS && res->finding == PR_F_NONE)
-		pr_note(res, "coherent: device and file agree after %s",
+	if (res->status == PR_PASS && res->finding <= PR_F_REFUSED)
+		pr_note(res, "coherent: device, mapping and file agree after %s",
 			c->op->name);
 out:
 	close_all(&m);

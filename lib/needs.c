@@ -111,7 +111,7 @@ static int probe_file(struct probe *p, const struct pr_backing *b,
 static int probe_scratch(struct probe *p, const struct pr_backing *b)
 {
 	const char *dir = pr_backing_dir(b);
-	char path[600];
+	char path[600], fsname[32];
 	struct stat st;
 	int fd, dax;
 
@@ -121,6 +121,9 @@ static int probe_scratch(struct probe *p, const struct pr_backing *b)
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
 		return say(p, PR_ERROR, "$%s=%s is not a directory",
 			   b->dir_env, dir);
+	if (b->fs && strcmp(pr_backing_fs(b, fsname, sizeof(fsname)), b->fs))
+		return say(p, PR_ERROR, "%s is %s, not the filesystem this backing names",
+			   dir, fsname);
 	fd = probe_file(p, b, "dax", path, sizeof(path));
 	if (fd < 0)
 		return p->status;

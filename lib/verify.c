@@ -129,6 +129,7 @@ enum pr_finding pr_vreport_finding(const struct pr_vreport *rep,
 /* State of one pr_verify_range() call on its slow path. */
 struct vbad {
 	const void *blk; /* the received block */
+	uint64_t pos; /* where it was read: file offset */
 	size_t bs;
 	const struct pr_expect *e; /* e->offset is this block's */
 	enum pr_class cls;
@@ -153,6 +154,10 @@ static void build_expected(struct vbad *b)
 		.writer = b->e->by_device ? PR_W_RDMA : PR_W_NONE,
 	};
 
+	if (b->e->gen == PR_GEN_HOLE) {
+		memset(b->exp, 0, b->bs);
+		return;
+	}
 	if (hdr_ok(b->cls)) {
 		alg = b->hdr.csum_alg;
 		s.writer = b->hdr.writer;
@@ -201,11 +206,19 @@ static void fmt_bad(const struct vbad *b, const char *fname, char *buf,
 	char rcv[200];
 
 	fmt_received(b, rcv, sizeof(rcv));
+	if (b->e->gen == PR_GEN_HOLE) {
+		snprintf(buf, len,
+			 "verify failed at file %s offset %" PRIu64
+			 ", length %zu: expected a hole (zeros), received %s [%s]",
+			 fname ? fname : "?", b->pos, b->bs, rcv,
+			 pr_class_name(b->cls));
+		return;
+	}
 	snprintf(buf, len,
 		 "verify failed at file %s offset %" PRIu64 ", length %zu: "
 		 "expected file_id=%" PRIu32 " gen=%" PRIu32 " offset=%" PRIu64
 		 " csum=0x%" PRIx64 "(%s), received %s [%s]",
-		 fname ? fname : "?", b->e->offset, b->bs, x->file_id, x->gen,
+		 fname ? fname : "?", b->pos, b->bs, x->file_id, x->gen,
 		 x->offset, x->data_csum, pr_csum_name(x->csum_alg), rcv,
 		 pr_class_name(b->cls));
 }
@@ -264,11 +277,11 @@ static int dump_bad(const struct vbad *b, const char *dumpdir,
 	if (mkdir_p(dumpdir))
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s.%" PRIu64 ".expected", dumpdir,
-		 label ? label : "blk", b->e->offset);
+		 label ? label : "blk", b->pos);
 	if (write_file(path, b->exp, b->bs))
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s.%" PRIu64 ".received", dumpdir,
-		 label ? label : "blk", b->e->offset);
+		 label ? label : "blk", b->pos);
 	return write_file(path, b->blk, b->bs);
 }
 
@@ -286,7 +299,7 @@ static void on_bad(struct vbad *b, struct pr_vreport *rep, unsigned int nbad,
 	build_expected(b);
 	fmt_bad(b, fname, msg, sizeof(msg));
 	if (first) {
-		rep->first_bad = b->e->offset;
+		rep->first_bad = b->pos;
 		rep->first_class = b->cls;
 		memcpy(rep->first_msg, msg, sizeof(msg));
 	}
@@ -304,23 +317,74 @@ static void on_bad(struct vbad *b, struct pr_vreport *rep, unsigned int nbad,
 	}
 }
 
-uint64_t pr_verify_range(const void *buf, size_t len, size_t bs,
-			 const struct pr_expect *e, const char *fname,
-			 const char *dumpdir, const char *label,
-			 struct pr_vreport *rep)
+/*
+ * Where block i's expectation comes from: a base that advances by the
+ * block size (a range), or per-block arrays (a model, with history).
+ */
+struct esrc {
+	const struct pr_expect *base;
+	const struct pr_expect *cur, *prev;
+	uint64_t pos0; /* file offset of the first block */
+};
+
+static int matches(const void *blk, size_t bs, const struct pr_expect *e)
 {
-	const unsigned char *p = buf;
-	struct pr_expect be = *e;
-	struct vbad b = {.bs = bs, .e = &be};
+	if (e->gen == PR_GEN_HOLE)
+		return all_zero(blk, bs);
+	return pr_verify_block(blk, bs, e, NULL) == PR_BLK_OK;
+}
+
+/* Against the model: the current state, else the state before. */
+static enum pr_class classify_model(const void *blk, size_t bs,
+				    const struct pr_expect *cur,
+				    const struct pr_expect *prev,
+				    struct pr_blk_hdr *h)
+{
+	enum pr_class c;
+
+	if (cur->gen == PR_GEN_ANY)
+		return PR_BLK_OK;
+	if (matches(blk, bs, cur))
+		return PR_BLK_OK;
+	if (prev && prev->gen != PR_GEN_ANY && prev->gen != PR_GEN_HOLE &&
+	    matches(blk, bs, prev))
+		c = cur->by_device ? PR_BLK_LOST : PR_BLK_STALE;
+	else if (cur->gen == PR_GEN_HOLE)
+		c = prev && prev->gen != PR_GEN_HOLE ?
+			    pr_verify_block(blk, bs, prev, NULL) :
+			    PR_BLK_CORRUPT;
+	else
+		c = pr_verify_block(blk, bs, cur, NULL);
+	pr_verify_block(blk, bs, cur->gen == PR_GEN_HOLE && prev ? prev : cur,
+			h);
+	return c;
+}
+
+static uint64_t verify_blocks(const unsigned char *p, size_t n, size_t bs,
+			      const struct esrc *src, const char *fname,
+			      const char *dumpdir, const char *label,
+			      struct pr_vreport *rep)
+{
+	struct pr_expect be;
+	struct vbad b = { .bs = bs, .e = &be };
 	uint64_t nbad = 0;
 
 	if (bs < PR_BLK_MIN)
 		return 0;
-	for (size_t off = 0; off + bs <= len; off += bs) {
+	for (size_t i = 0; i < n; i++) {
+		const void *blk = p + i * bs;
 		enum pr_class c;
 
-		be.offset = e->offset + off;
-		c = pr_verify_block(p + off, bs, &be, &b.hdr);
+		if (src->base) {
+			be = *src->base;
+			be.offset = src->base->offset + i * bs;
+			c = pr_verify_block(blk, bs, &be, &b.hdr);
+		} else {
+			be = src->cur[i];
+			c = classify_model(blk, bs, &src->cur[i],
+					   src->prev ? &src->prev[i] : NULL,
+					   &b.hdr);
+		}
 		rep->nblocks++;
 		rep->count[c]++;
 		if (c == PR_BLK_OK)
@@ -328,7 +392,8 @@ uint64_t pr_verify_range(const void *buf, size_t len, size_t bs,
 		nbad++;
 		if (!b.exp && !(b.exp = malloc(bs)))
 			continue; /* counted; no room to say more */
-		b.blk = p + off;
+		b.blk = blk;
+		b.pos = src->pos0 + i * bs;
 		b.cls = c;
 		on_bad(&b, rep, nbad, fname, dumpdir, label);
 	}
@@ -339,4 +404,26 @@ uint64_t pr_verify_range(const void *buf, size_t len, size_t bs,
 	}
 	free(b.exp);
 	return nbad;
+}
+
+uint64_t pr_verify_range(const void *buf, size_t len, size_t bs,
+			 const struct pr_expect *e, const char *fname,
+			 const char *dumpdir, const char *label,
+			 struct pr_vreport *rep)
+{
+	struct esrc src = { .base = e, .pos0 = e->offset };
+
+	return verify_blocks(buf, bs ? len / bs : 0, bs, &src, fname, dumpdir,
+			     label, rep);
+}
+
+uint64_t pr_verify_model(const void *buf, size_t n, size_t bs,
+			 const struct pr_expect *cur,
+			 const struct pr_expect *prev, const char *fname,
+			 const char *dumpdir, const char *label,
+			 struct pr_vreport *rep)
+{
+	struct esrc src = { .cur = cur, .prev = prev, .pos0 = 0 };
+
+	return verify_blocks(buf, n, bs, &src, fname, dumpdir, label, rep);
 }

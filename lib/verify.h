@@ -27,9 +27,13 @@ enum pr_class {
 	PR_NCLASS
 };
 
+/* Special generations in expectations. */
+#define PR_GEN_HOLE 0u /* a hole: the block must read as zeros */
+#define PR_GEN_ANY 0xffffffffu /* not judged (e.g. a partly cut block) */
+
 struct pr_expect {
 	uint32_t file_id;
-	uint32_t gen;
+	uint32_t gen; /* or PR_GEN_HOLE, PR_GEN_ANY (models only) */
 	uint64_t offset; /* of the first block when used for a range */
 	uint64_t seed;
 	int by_device; /* expected data was written through the MR */
@@ -70,6 +74,18 @@ enum pr_class pr_verify_block(const void *blk, size_t bs,
 void pr_vreport_init(struct pr_vreport *rep);
 uint64_t pr_verify_range(const void *buf, size_t len, size_t bs,
 			 const struct pr_expect *e, const char *fname,
+			 const char *dumpdir, const char *label,
+			 struct pr_vreport *rep);
+/*
+ * Verify @n blocks read from file offset 0 on, block i against @cur[i]
+ * (a model: holes, blocks moved by collapse or insert, another file's
+ * blocks after a clone).  A block that does not match @cur[i] but matches
+ * @prev[i], its state before the last change (@prev may be NULL), is
+ * STALE, or LOST when @cur[i].by_device.  Reports like pr_verify_range().
+ */
+uint64_t pr_verify_model(const void *buf, size_t n, size_t bs,
+			 const struct pr_expect *cur,
+			 const struct pr_expect *prev, const char *fname,
 			 const char *dumpdir, const char *label,
 			 struct pr_vreport *rep);
 /* Most severe finding in @rep, ignoring ZERO unless @zero_is_bad. */

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the page-cache matrix.  An MR over a file mapping on every
+ * filesystem people run (xfs with reflink, ext4, btrfs, tmpfs), shared and
+ * private, pinned read-write, pinned read-only and ODP, against every
+ * layout operation: truncate, unaligned shrink, extend, punch, zero,
+ * collapse, insert, FICLONE, FICLONERANGE, FIDEDUPERANGE and
+ * copy_file_range.  Each block the device, the mapping and the file show
+ * is judged against the operation's model of the file.
+ */
+#include "backing.h"
+#include "layout.h"
+#include "mrlayout.h"
+#include "mrmode.h"
+
+static const struct pr_backing *const backings[] = {
+	&pr_backing_xfs, &pr_backing_ext4, &pr_backing_btrfs,
+	&pr_backing_tmpfs, NULL
+};
+static const struct pr_mr_mode *const mrs[] = { &pr_mr_pinned_rw,
+						&pr_mr_pinned_ro, &pr_mr_odp,
+						NULL };
+static const char *const tags[] = {
+	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
+	"a6e79df92e4a mm/gup: disallow FOLL_LONGTERM GUP-fast writing to file-backed mappings",
+	NULL,
+};
+
+static const struct pr_test test = {
+	.name = "pagecache-layout",
+	.desc = "MR over file mappings on xfs/ext4/btrfs/tmpfs vs every layout operation",
+	.needs = PR_NEED_RDMA,
+	.tags = tags,
+	.backings = backings,
+	.mrs = mrs,
+	.ops = pr_layout_ops_all,
+	.variants = pr_variants_mapping,
+	.body = pr_mrlayout_case,
+};
+
+PR_TEST_MAIN(test)
