@@ -2,8 +2,9 @@
 # PID 1 of the pinrace QEMU guest, started by the initramfs after switch_root
 # onto the host's root (9p, read-only). Never exits: it powers the guest off.
 #
-# 1. mounts proc, sys, tmpfs on /tmp /run /mnt /dev/shm, debugfs, and the
-#    writable 9p share "results" at the same path as on the host;
+# 1. mounts proc, sys, tmpfs on /tmp /run /mnt /dev/shm, debugfs,
+#    /var/tmp, tracefs, and the writable 9p share "results" at the same path
+#    as on the host;
 # 2. reads RESULTS/.guest-env (written by vm.sh: PROJECT, MODROOT, KVER, KPKG,
 #    RESULTS, QEMU_VERSION), loads modules with modprobe -d MODROOT -C EMPTYDIR,
 #    brings up rxe0 (rxe.sh) and the pmem filesystems (pmem.sh);
@@ -46,7 +47,7 @@ mount_once() { # TYPE SOURCE DIR [OPTIONS]
 	mount -t "$1" ${4:+-o "$4"} "$2" "$3"
 }
 
-# /tmp, /run and /mnt become tmpfs; host paths the guest needs that live
+# /tmp, /run, /mnt and /var/tmp become tmpfs; host paths the guest needs that live
 # below them are bound back from the 9p root (kept at $PRIV/host).
 tmpfs_over() { # DIR
 	local dir=$1 p
@@ -77,12 +78,12 @@ early_mounts() {
 }
 
 late_mounts() {
-	tmpfs_over /tmp && tmpfs_over /run && tmpfs_over /mnt || return 1
+	tmpfs_over /tmp && tmpfs_over /run && tmpfs_over /mnt && tmpfs_over /var/tmp || return 1
 	mkdir -p "$RESULTS" && mount --move "$PRIV/results" "$RESULTS" || return 1
 	mount_once devpts devpts /dev/pts &&
 		mount_once tmpfs tmpfs /dev/shm mode=1777 || return 1
-	mount_once debugfs debugfs /sys/kernel/debug ||
-		log "warning: no debugfs"
+	mount_once debugfs debugfs /sys/kernel/debug || log "warning: no debugfs"
+	mount_once tracefs tracefs /sys/kernel/tracing || log "warning: no tracefs"
 	return 0
 }
 

@@ -104,6 +104,7 @@ for m in "${mods[@]}"; do
 done
 touch "$stage/modules/order"
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >"$out.tmp.$$"
+rm -f "$(dirname "$out")/$kver"-*.cpio.gz # older builds for this release
 mv "$out.tmp.$$" "$out"
 log "built $out (${#mods[@]} modules)"
 echo "$out"

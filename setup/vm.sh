@@ -63,6 +63,7 @@ mem_mib=$(to_mib "$mem")
 pmem_mib=$(to_mib "${PINRACE_PMEM_SIZE:-1G}")
 [ "$mem_mib" -ge 2048 ] || die 2 "--mem must be at least 2G (the guest's RAM below 4G is 2G)"
 [[ $project != *[[:space:]]* ]] || die 2 "the project path '$project' contains white space"
+[[ $results != *,* ]] || die 2 "the results path '$results' contains a comma (QEMU option syntax)"
 need_cmd "$QEMU" realpath
 mkdir -p "$results" || die 2 "cannot create results directory '$results'"
 results=$(realpath "$results")
