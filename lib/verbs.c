@@ -271,6 +271,25 @@ const char *pr_rdma_device_name(char *buf, size_t len)
 	return buf;
 }
 
+int pr_rdma_reconnect(struct pr_rdma *r)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+	struct ibv_wc wc;
+	int rc;
+
+	for (int i = 0; i < 2; i++)
+		if (ibv_modify_qp(r->qp[i], &a, IBV_QP_STATE))
+			return -errno;
+	while (ibv_poll_cq(r->cq, 1, &wc) > 0)
+		; /* drop flushed completions */
+	for (int i = 0; i < 2; i++) {
+		rc = qp_to_rts(r, r->qp[i], r->qp[!i]->qp_num);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int pr_rdma_has_odp(const struct pr_rdma *r)
 {
 	const struct ibv_odp_caps *o = &r->attr.odp_caps;

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The race case: layout changes against RDMA traffic and file reads. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "backing.h"
+#include "layout.h"
+#include "mrmode.h"
+#include "race.h"
+#include "verbs.h"
+
+enum { W_LAYOUT, W_RDMA, W_FILE, NWORKERS };
+
+struct race {
+	struct pr_ctx *ctx;
+	struct pr_result *res;
+	const struct pr_case *c;
+	struct pr_file f, src;
+	struct pr_rdma rdma;
+	struct ibv_mr *mr;
+	size_t bs, n;
+	uint64_t seed;
+	/* what the operation may legitimately leave, from its model */
+	int makes_holes, moves_blocks, brings_src;
+	_Atomic uint32_t epoch; /* last generation completely written */
+	_Atomic uint64_t wseq; /* odd while the layout thread changes data */
+	_Atomic int stop;
+	pthread_rwlock_t restamp; /* device writes vs the rewrite */
+	pthread_mutex_t vr_lock; /* the result, the wording budget */
+	int nsaid; /* bad blocks worded so far */
+	struct timespec deadline;
+	struct pr_worker w[NWORKERS];
+	void *stage; /* the layout thread's rewrite buffer */
+	int skip_errno; /* the operation is unsupported here */
+	char error[384];
+};
+
+void pr_worker_enter(struct pr_worker *w, const char *op, uint64_t off,
+		     uint64_t len)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	w->off = off;
+	w->len = len;
+	w->since = now;
+	w->op = op;
+}
+
+void pr_worker_leave(struct pr_worker *w)
+{
+	w->op = NULL;
+	w->progress++;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int expired(struct race *r)
+{
+	struct timespec now;
+
+	if (atomic_load(&r->stop))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > r->deadline.tv_sec ||
+	       (now.tv_sec == r->deadline.tv_sec &&
+		now.tv_nsec >= r->deadline.tv_nsec);
+}
+
+static void stop_with(struct race *r, const char *fmt, const char *a,
+		      const char *b)
+{
+	pthread_mutex_lock(&r->vr_lock);
+	if (!r->error[0])
+		snprintf(r->error, sizeof(r->error), fmt, a, b);
+	pthread_mutex_unlock(&r->vr_lock);
+	atomic_store(&r->stop, 1);
+}
+
+/* What the operation's model allows while it is in flight. */
+static void learn_op(struct race *r)
+{
+	struct pr_expect *m = calloc(2 * r->n, sizeof(*m));
+	struct pr_layout l = { .bs = r->bs, .nblocks = r->n, .model = m,
+			       .src_model = m + r->n };
+
+	if (!m)
+		return;
+	pr_model_fill(m, r->n, r->bs, 1, 1, 0);
+	pr_model_fill(m + r->n, r->n, r->bs, 2, 1, 0);
+	pr_layout_range(&l);
+	r->c->op->model(&l);
+	for (size_t i = 0; i < r->n; i++) {
+		r->makes_holes |= m[i].gen == PR_GEN_HOLE ||
+				  m[i].gen == PR_GEN_ANY;
+		r->brings_src |= m[i].file_id == 2;
+		r->moves_blocks |= m[i].offset != i * r->bs;
+	}
+	free(m);
+}
+
+/*
+ * Judge one block read at file offset @pos while epochs [@e0, ...] could
+ * be visible.  @quiet: no rewrite overlapped the read, so a torn block
+ * cannot be a read racing a write.
+ */
+static enum pr_class judge(struct race *r, const unsigned char *blk,
+			   uint64_t pos, uint32_t e0, int quiet)
+{
+	struct pr_expect e = { .file_id = r->f.id, .gen = e0, .offset = pos,
+			       .seed = r->seed };
+	struct pr_blk_hdr h;
+	enum pr_class c = pr_verify_block(blk, r->bs, &e, &h);
+
+	switch (c) {
+	case PR_BLK_ZERO:
+		return r->makes_holes ? PR_BLK_OK : c;
+	case PR_BLK_FUTURE: /* newer than e0: fine */
+		return pr_blk_data_valid(blk, r->bs) || !quiet ? PR_BLK_OK :
+								 PR_BLK_TORN;
+	case PR_BLK_TORN:
+	case PR_BLK_CORRUPT:
+		return quiet ? c : PR_BLK_OK;
+	case PR_BLK_MISPLACED:
+		return r->moves_blocks ? PR_BLK_OK : c;
+	case PR_BLK_CROSS:
+		return r->brings_src && h.file_id == r->src.id &&
+				       h.seed == r->seed ?
+			       PR_BLK_OK :
+			       c;
+	case PR_BLK_STALE: /* older than what was done before the read */
+		if (r->moves_blocks && h.offset != pos)
+			return PR_BLK_OK; /* an old block moved here: in flight */
+		return c;
+	default:
+		return c;
+	}
+}
+
+/* Judge a read of @len bytes at @off; word the first bad ones like fio. */
+static void judge_range(struct race *r, const void *buf, uint64_t off,
+			size_t len, uint32_t e0, int quiet, const char *label)
+{
+	struct pr_vreport vr, say;
+
+	pr_vreport_init(&vr);
+	for (size_t i = 0; i < len / r->bs; i++) {
+		const unsigned char *blk = (const unsigned char *)buf + i * r->bs;
+		struct pr_expect e = { .file_id = r->f.id, .gen = e0,
+				       .offset = off + i * r->bs,
+				       .seed = r->seed };
+		enum pr_class c = judge(r, blk, e.offset, e0, quiet);
+
+		vr.nblocks++;
+		vr.count[c]++;
+		if (c == PR_BLK_OK)
+			continue;
+		pthread_mutex_lock(&r->vr_lock);
+		if (r->nsaid < PR_VERIFY_MAX_DUMPS) {
+			pr_vreport_init(&say);
+			pr_verify_range(blk, r->bs, r->bs, &e, r->f.path,
+					pr_dumpdir(r->ctx), label, &say);
+			if (vr.first_bad < 0)
+				memcpy(vr.first_msg, say.first_msg,
+				       sizeof(vr.first_msg));
+			r->nsaid++;
+		}
+		pthread_mutex_unlock(&r->vr_lock);
+		if (vr.first_bad < 0) {
+			vr.first_bad = e.offset;
+			vr.first_class = c;
+		}
+	}
+	pthread_mutex_lock(&r->vr_lock);
+	pr_result_verified(r->res, &vr, 1);
+	pthread_mutex_unlock(&r->vr_lock);
+}
+
+static void pick_range(struct race *r, uint64_t *s, size_t *off, size_t *len)
+{
+	size_t a = rnd(s) % r->n, b = rnd(s) % r->n;
+
+	if (a > b) {
+		size_t t = a;
+
+		a = b;
+		b = t;
+	}
+	*off = a * r->bs;
+	*len = (b - a + 1) * r->bs;
+}
+
+/* Stamp @len bytes of file offset @off (and on) into @buf. */
+static void stamp(struct race *r, void *buf, size_t off, size_t len,
+		  uint32_t gen, int writer)
+{
+	struct pr_stamp s = { .file_id = r->f.id, .gen = gen, .offset = off,
+			      .seed = r->seed, .writer = writer };
+
+	pr_blk_fill_range(buf, len, r->bs, &s);
+}
+
+static void *layout_thread(void *arg)
+{
+	struct race *r = arg;
+	struct pr_worker *w = &r->w[W_LAYOUT];
+	uint64_t s = r->seed ^ 0x1111;
+	struct pr_layout l = { .f = &r->f, .src = &r->src, .bs = r->bs,
+			       .nblocks = r->n };
+	struct pr_expect *scratch = calloc(2 * r->n, sizeof(*scratch));
+
+	w->tid = syscall(SYS_gettid);
+	l.model = scratch;
+	l.src_model = scratch + r->n;
+	while (scratch && !expired(r)) {
+		uint32_t e = atomic_load(&r->epoch) + 1;
+		int rc;
+
+		pick_range(r, &s, &l.off, &l.len);
+		atomic_fetch_add(&r->wseq, 1);
+		pr_worker_enter(w, r->c->op->name, l.off, l.len);
+		rc = r->c->op->apply(&l);
+		pr_worker_leave(w);
+		if (rc == -EOPNOTSUPP || rc == -ENOTTY) {
+			r->skip_errno = -rc;
+			atomic_store(&r->stop, 1);
+		} else if (rc) {
+			stop_with(r, "%s: %s", r->c->op->name, strerror(-rc));
+		}
+		if (rc)
+			break;
+		r->res->ops++;
+		stamp(r, r->stage, 0, r->f.len, e, PR_W_PWRITE);
+		pthread_rwlock_wrlock(&r->restamp);
+		pr_worker_enter(w, "pwrite", 0, r->f.len);
+		rc = pwrite(r->f.fd, r->stage, r->f.len, 0) == (ssize_t)r->f.len;
+		pr_worker_leave(w);
+		if (rc)
+			atomic_store(&r->epoch, e);
+		pthread_rwlock_unlock(&r->restamp);
+		atomic_fetch_add(&r->wseq, 1);
+		if (!rc)
+			stop_with(r, "pwrite generation: %s%s", strerror(errno),
+				  "");
+	}
+	free(scratch);
+	return NULL;
+}
+
+/* One RDMA transfer; a completion error while the layout moved is not
+ * a finding (an ODP fault past a momentary EOF), so reconnect and go on. */
+static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
+		     uint64_t seq0)
+{
+	struct pr_worker *w = &r->w[W_RDMA];
+	char err[256];
+	int rc;
+
+	pr_worker_enter(w, write ? "RDMA WRITE" : "RDMA READ", off, len);
+	rc = pr_rdma_xfer(&r->rdma, write, r->mr, off, len,
+			  r->ctx->prof.cqe_timeout_ms, err, sizeof(err));
+	pr_worker_leave(w);
+	if (!rc) {
+		r->res->xfers++;
+		return 0;
+	}
+	if (rc > 0 && atomic_load(&r->wseq) != seq0 &&
+	    !pr_rdma_reconnect(&r->rdma))
+		return 1; /* raced a layout change: legitimate */
+	stop_with(r, "RDMA %s: %s", write ? "WRITE" : "READ", err);
+	return -1;
+}
+
+static void *rdma_thread(void *arg)
+{
+	struct race *r = arg;
+	uint64_t s = r->seed ^ 0x2222;
+
+	r->w[W_RDMA].tid = syscall(SYS_gettid);
+	while (!expired(r)) {
+		uint64_t seq0 = atomic_load(&r->wseq);
+		uint32_t e0 = atomic_load(&r->epoch);
+		size_t off, len;
+		int rc;
+
+		pick_range(r, &s, &off, &len);
+		if (rnd(&s) & 1) {
+			rc = rdma_xfer(r, 0, off, len, seq0);
+			if (!rc)
+				judge_range(r, r->rdma.buf, off, len, e0,
+					    seq0 == atomic_load(&r->wseq) &&
+						    !(seq0 & 1),
+					    "race-device-read");
+		} else {
+			/* rewrite the current generation: never older data */
+			pthread_rwlock_rdlock(&r->restamp);
+			e0 = atomic_load(&r->epoch);
+			stamp(r, r->rdma.buf, off, len, e0, PR_W_RDMA);
+			rc = rdma_xfer(r, 1, off, len, seq0);
+			pthread_rwlock_unlock(&r->restamp);
+		}
+		if (rc < 0)
+			break;
+	}
+	return NULL;
+}
+
+static __thread sigjmp_buf *bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	if (bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	abort();
+}
+
+static void *file_thread(void *arg)
+{
+	struct race *r = arg;
+	struct pr_worker *w = &r->w[W_FILE];
+	uint64_t s = r->seed ^ 0x3333;
+	void *buf = malloc(r->f.len);
+	sigjmp_buf jb;
+
+	w->tid = syscall(SYS_gettid);
+	while (buf && !expired(r)) {
+		uint64_t seq0 = atomic_load(&r->wseq);
+		uint32_t e0 = atomic_load(&r->epoch);
+		int by_map = rnd(&s) & 1;
+		size_t off, len;
+		ssize_t got;
+
+		pick_range(r, &s, &off, &len);
+		pr_worker_enter(w, by_map ? "mapping read" : "pread", off, len);
+		if (by_map) {
+			bus_jmp = &jb;
+			if (sigsetjmp(jb, 1)) { /* past a momentary EOF */
+				bus_jmp = NULL;
+				pr_worker_leave(w);
+				continue;
+			}
+			memcpy(buf, (char *)r->f.map + off, len);
+			bus_jmp = NULL;
+			got = len;
+		} else {
+			got = pread(r->f.fd, buf, len, off);
+		}
+		pr_worker_leave(w);
+		if (got == (ssize_t)len)
+			judge_range(r, buf, off, len, e0,
+				    seq0 == atomic_load(&r->wseq) && !(seq0 & 1),
+				    by_map ? "race-mapping-read" :
+					     "race-file-read");
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Quiet again: the device reads the last generation, then writes one
+ * more, which the file and the mapping must show. */
+static void final_check(struct race *r)
+{
+	uint32_t e = atomic_load(&r->epoch);
+	struct pr_expect want = { .file_id = r->f.id, .gen = e,
+				  .seed = r->seed };
+	struct pr_vreport vr;
+
+	if (rdma_xfer(r, 0, 0, r->f.len, 0))
+		return;
+	pr_vreport_init(&vr);
+	pr_verify_range(r->rdma.buf, r->f.len, r->bs, &want, r->f.path,
+			pr_dumpdir(r->ctx), "final-device-read", &vr);
+	pr_result_verified(r->res, &vr, 1);
+	if (!r->c->mr->device_writes)
+		return;
+	stamp(r, r->rdma.buf, 0, r->f.len, e + 1, PR_W_RDMA);
+	if (rdma_xfer(r, 1, 0, r->f.len, 0) ||
+	    pread(r->f.fd, r->stage, r->f.len, 0) != (ssize_t)r->f.len)
+		return;
+	want.gen = e + 1;
+	want.by_device = 1;
+	pr_vreport_init(&vr);
+	pr_verify_range(r->stage, r->f.len, r->bs, &want, r->f.path,
+			pr_dumpdir(r->ctx), "final-file-after-device-write",
+			&vr);
+	pr_verify_range(r->f.map, r->f.len, r->bs, &want, r->f.path,
+			pr_dumpdir(r->ctx), "final-mapping-after-device-write",
+			&vr);
+	pr_result_verified(r->res, &vr, 1);
+}
+
+static int setup(struct race *r)
+{
+	char err[256];
+	int rc, e;
+
+	r->bs = r->ctx->prof.block_size;
+	rc = pr_file_open(r->c->backing, "a", r->ctx->prof.file_size, 1, 0,
+			  &r->f);
+	if (!rc && r->c->op->needs_src)
+		rc = pr_file_open(r->c->backing, "b", r->ctx->prof.file_size,
+				  2, 0, &r->src);
+	r->stage = rc ? NULL : aligned_alloc(4096, r->f.len);
+	if (rc || !r->stage) {
+		pr_error(r->res, rc ? -rc : ENOMEM, "creating the files: %s",
+			 strerror(rc ? -rc : ENOMEM));
+		return -1;
+	}
+	r->n = r->f.len / r->bs;
+	learn_op(r);
+	stamp(r, r->f.map, 0, r->f.len, 1, PR_W_MMAP);
+	if (r->src.map) {
+		struct pr_stamp s = { .file_id = r->src.id, .gen = 1,
+				      .seed = r->seed, .writer = PR_W_PWRITE };
+
+		pr_blk_fill_range(r->src.map, r->src.len, r->bs, &s);
+	}
+	atomic_store(&r->epoch, 1);
+	rc = pr_rdma_open(&r->rdma, r->ctx->rdma_dev, r->f.len, err,
+			  sizeof(err));
+	if (rc) {
+		pr_error(r->res, -rc, "%s", err);
+		return -1;
+	}
+	r->mr = pr_rdma_reg(&r->rdma, r->f.map, r->f.len, r->c->mr->access,
+			    &e);
+	if (!r->mr) {
+		pr_refused(r->res, e, "ibv_reg_mr(%s) on %s refused: %s",
+			   r->c->mr->name, r->c->backing->kind, strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static void teardown(struct race *r)
+{
+	if (r->mr)
+		ibv_dereg_mr(r->mr);
+	if (r->rdma.ctx)
+		pr_rdma_close(&r->rdma);
+	pr_file_close(&r->src);
+	pr_file_close(&r->f);
+	free(r->stage);
+}
+
+static void *(*const workers[NWORKERS])(void *) = {
+	[W_LAYOUT] = layout_thread,
+	[W_RDMA] = rdma_thread,
+	[W_FILE] = file_thread,
+};
+static const char *const worker_names[NWORKERS] = { "layout", "rdma",
+						    "file" };
+
+static void run_threads(struct race *r)
+{
+	pthread_t t[NWORKERS];
+	int started = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &r->deadline);
+	r->deadline.tv_sec += r->ctx->prof.duration;
+	signal(SIGBUS, on_sigbus);
+	for (; started < NWORKERS; started++) {
+		r->w[started].name = worker_names[started];
+		if (pthread_create(&t[started], NULL, workers[started], r))
+			break;
+	}
+	if (started < NWORKERS)
+		stop_with(r, "pthread_create: %s%s", strerror(errno), "");
+	while (started--)
+		pthread_join(t[started], NULL);
+}
+
+void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
+		  struct pr_result *res)
+{
+	struct race r = { .ctx = ctx, .res = res, .c = c, .seed = ctx->seed,
+			  .f = { .fd = -1 }, .src = { .fd = -1 } };
+
+	pthread_rwlock_init(&r.restamp, NULL);
+	pthread_mutex_init(&r.vr_lock, NULL);
+	if (setup(&r))
+		goto out;
+	run_threads(&r);
+	if (r.skip_errno) {
+		pr_skip(res, "%s not supported on %s (%s)", c->op->name,
+			res->fs, strerrorname_np(r.skip_errno));
+		goto out;
+	}
+	if (r.error[0]) {
+		pr_error(res, 0, "%s", r.error);
+		goto out;
+	}
+	final_check(&r);
+	pr_note(res, "%llu %s, %llu transfers, %llu file reads in %d s (seed %llu)",
+		(unsigned long long)res->ops, c->op->name,
+		(unsigned long long)res->xfers,
+		(unsigned long long)r.w[W_FILE].progress, ctx->prof.duration,
+		(unsigned long long)ctx->seed);
+	if (r.error[0])
+		pr_error(res, 0, "%s", r.error);
+out:
+	teardown(&r);
+}

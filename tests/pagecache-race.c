@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the page-cache matrix under concurrency.  For each
+ * filesystem, MR mode and layout operation, time-boxed threads with a
+ * recorded seed change the layout in a loop, drive RDMA READ and WRITE
+ * through the MR, and read through the file and the mapping; every block
+ * anyone reads is judged (see lib/race.h), and a final quiet check catches
+ * device writes that never reached the file.  Replay with --seed.
+ */
+#include "backing.h"
+#include "layout.h"
+#include "mrmode.h"
+#include "race.h"
+
+static const struct pr_backing *const backings[] = {
+	&pr_backing_xfs, &pr_backing_ext4, &pr_backing_btrfs,
+	&pr_backing_tmpfs, NULL
+};
+static const struct pr_mr_mode *const mrs[] = { &pr_mr_pinned_rw,
+						&pr_mr_pinned_ro, &pr_mr_odp,
+						NULL };
+static const char *const tags[] = {
+	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
+	NULL,
+};
+
+static const struct pr_test test = {
+	.name = "pagecache-race",
+	.desc = "layout changes racing RDMA traffic and file reads, every block verified",
+	.needs = PR_NEED_RDMA,
+	.tags = tags,
+	.backings = backings,
+	.mrs = mrs,
+	.ops = pr_layout_ops_all,
+	.body = pr_race_case,
+};
+
+PR_TEST_MAIN(test)
