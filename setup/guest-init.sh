@@ -80,6 +80,9 @@ early_mounts() {
 late_mounts() {
 	tmpfs_over /tmp && tmpfs_over /run && tmpfs_over /mnt && tmpfs_over /var/tmp || return 1
 	mkdir -p "$RESULTS" && mount --move "$PRIV/results" "$RESULTS" || return 1
+	# The binds made from it stay; a /dev that holds the whole host root would
+	# surprise anything that walks /dev.
+	umount "$PRIV/host" && rmdir "$PRIV/host" "$PRIV/results" "$PRIV" || return 1
 	mount_once devpts devpts /dev/pts &&
 		mount_once tmpfs tmpfs /dev/shm mode=1777 || return 1
 	mount_once debugfs debugfs /sys/kernel/debug || log "warning: no debugfs"
