@@ -44,6 +44,7 @@ static const char *const csum_names[PR_CSUM_NALG] = {
 	[PR_CSUM_CRC32C_HW] = "crc32c-hw",
 	[PR_CSUM_CRC32C_SW] = "crc32c-sw",
 	[PR_CSUM_XXH3] = "xxh3",
+	[PR_CSUM_XXH64] = "xxh64",
 };
 
 static int csum_chosen; /* enum pr_csum_alg, 0 until selected */
@@ -189,6 +190,7 @@ int pr_csum_available(enum pr_csum_alg alg)
 		return have_sse42();
 	case PR_CSUM_CRC32C_SW:
 	case PR_CSUM_XXH3:
+	case PR_CSUM_XXH64:
 		return 1;
 	default:
 		return 0;
@@ -208,6 +210,8 @@ uint64_t pr_csum(enum pr_csum_alg alg, const void *buf, size_t len)
 		return crc32c_sw(buf, len);
 	case PR_CSUM_XXH3:
 		return XXH3_64bits(buf, len);
+	case PR_CSUM_XXH64:
+		return XXH64(buf, len, 0);
 	default:
 		return 0;
 	}

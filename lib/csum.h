@@ -2,7 +2,8 @@
 /*
  * Block checksums, chosen at run time: hardware CRC32C is fastest natively,
  * but TCG emulates the crc32 instruction slowly, so the choice is measured
- * where the suite runs.  Every block records the algorithm it used.
+ * where the suite runs (under TCG the emulated AVX2 of XXH3 also loses
+ * to scalar XXH64).  Every block records the algorithm it used.
  */
 #ifndef PR_CSUM_H
 #define PR_CSUM_H
@@ -14,7 +15,8 @@ enum pr_csum_alg {
 	PR_CSUM_NONE = 0,
 	PR_CSUM_CRC32C_HW = 1, /* SSE4.2 crc32 instruction */
 	PR_CSUM_CRC32C_SW = 2, /* table driven, same values as HW */
-	PR_CSUM_XXH3 = 3, /* XXH3_64bits from libxxhash */
+	PR_CSUM_XXH3 = 3, /* XXH3_64bits from libxxhash (SIMD dispatched) */
+	PR_CSUM_XXH64 = 4, /* XXH64: scalar, fast where SIMD is emulated */
 	PR_CSUM_NALG
 };
 
