@@ -9,8 +9,8 @@
 # writable at the same path. The guest (setup/guest-init.sh) runs COMMAND in
 # the project directory and leaves in DIR: guest-output.log, setup.log,
 # manifest.txt, kernel.log (dmesg), guest-exit. QEMU's console goes to
-# DIR/console.log (streamed to stderr too when PINRACE_VERBOSE=1); after the
-# guest is done, guest-output.log is copied to stdout.
+# DIR/console.log; after the guest is done, guest-output.log is copied to
+# stdout. PINRACE_VERBOSE=1 streams both to stderr while the guest runs.
 #
 # --mem is the guest's usable RAM (default 3G, at least 2G); each pmem region
 # is PINRACE_PMEM_SIZE (default 1G) on top, placed at 4G and above.
@@ -102,7 +102,7 @@ qemu_cmd=(
 	-virtfs "local,path=$results,mount_tag=results,security_model=none"
 )
 
-qemu_pid='' tail_pid=''
+qemu_pid='' tail_pids=()
 # Wait up to N half-seconds for PID to go; true if it went.
 gone() { # PID N
 	local i
@@ -120,12 +120,13 @@ stop_qemu() {
 		wait "$qemu_pid" 2>/dev/null || true
 		qemu_pid=''
 	fi
-	if [ -n "$tail_pid" ]; then
+	local t
+	for t in "${tail_pids[@]}"; do
 		# tail --pid ends by itself after a last read once QEMU is gone.
-		gone "$tail_pid" 4 || kill "$tail_pid" 2>/dev/null || true
-		wait "$tail_pid" 2>/dev/null || true
-		tail_pid=''
-	fi
+		gone "$t" 4 || kill "$t" 2>/dev/null || true
+		wait "$t" 2>/dev/null || true
+	done
+	tail_pids=()
 }
 trap stop_qemu EXIT
 trap 'exit 130' INT
@@ -150,8 +151,11 @@ boot_once() {
 	"${qemu_cmd[@]}" </dev/null >"$results/qemu.log" 2>&1 &
 	qemu_pid=$!
 	if [ "${PINRACE_VERBOSE:-0}" = 1 ]; then
-		tail -n +1 --pid="$qemu_pid" -f "$results/console.log" >&2 &
-		tail_pid=$!
+		local f
+		for f in console.log guest-output.log; do
+			tail -n +1 --pid="$qemu_pid" -F "$results/$f" >&2 2>/dev/null &
+			tail_pids+=($!)
+		done
 	fi
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		if [ -z "$started" ] && grep -aq "$MARK_STARTED" "$results/console.log"; then
