@@ -52,6 +52,11 @@ struct pr_result {
 	uint64_t ops; /* layout operations done */
 	uint64_t xfers; /* RDMA transfers completed */
 	uint64_t kmsg_seen; /* log records the body reported itself */
+	/* a stuck call (finding "hang"), filled by the watchdog */
+	char hang_op[128]; /* the call and its arguments */
+	int hang_wait; /* seconds it had waited when found */
+	char hang_release[32]; /* the release step that worked, or "none" */
+	char stack[3072]; /* its kernel stack, wchan, state; other threads */
 };
 
 struct pr_ctx {

@@ -18,7 +18,7 @@ static const struct key keys[] = {
 	KEY(file_size, 1, 4096), KEY(block_size, 1, 512),
 	KEY(duration, 0, 1),	 KEY(threads, 0, 1),
 	KEY(qdepth, 0, 1),	 KEY(timeout, 0, 1),
-	KEY(cqe_timeout_ms, 0, 1),
+	KEY(cqe_timeout_ms, 0, 1), KEY(hang_bound, 0, 1),
 };
 
 static void defaults(struct pr_profile *p)
@@ -32,6 +32,7 @@ static void defaults(struct pr_profile *p)
 	p->qdepth = 4;
 	p->timeout = 300;
 	p->cqe_timeout_ms = 20000;
+	p->hang_bound = 20;
 }
 
 /* "64k", "2m", "1g" or plain bytes. */

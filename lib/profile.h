@@ -17,6 +17,7 @@ struct pr_profile {
 	int qdepth; /* RDMA work requests in flight */
 	int timeout; /* seconds per case before it is killed */
 	int cqe_timeout_ms; /* wait for one completion */
+	int hang_bound; /* seconds a blocking call may take once traffic stops */
 };
 
 /* Defaults, then $PINRACE_PROFILE (a file path). 0, or -1 with a message. */

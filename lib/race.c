@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "mrmode.h"
 #include "race.h"
 #include "verbs.h"
+#include "watchdog.h"
 
 enum { W_LAYOUT, W_RDMA, W_FILE, NWORKERS };
 
@@ -40,6 +42,7 @@ struct race {
 	struct pr_worker w[NWORKERS];
 	void *stage; /* the layout thread's rewrite buffer */
 	int skip_errno; /* the operation is unsupported here */
+	int abandoned; /* a worker is stuck for good: leave it */
 	char error[384];
 };
 
@@ -466,14 +469,79 @@ static void *(*const workers[NWORKERS])(void *) = {
 static const char *const worker_names[NWORKERS] = { "layout", "rdma",
 						    "file" };
 
+/* Release steps for the watchdog. */
+static void wd_unmap(void *arg)
+{
+	struct race *r = arg;
+
+	if (r->f.map && !munmap(r->f.map, r->f.len))
+		r->f.map = NULL;
+}
+
+static void wd_deregister(void *arg)
+{
+	struct race *r = arg;
+	struct ibv_mr *mr = r->mr;
+
+	r->mr = NULL;
+	if (mr)
+		ibv_dereg_mr(mr);
+}
+
+/* Join what returns; never block on a thread the watchdog gave up on. */
+static void join_all(struct race *r, pthread_t *t, int n,
+		     struct pr_watchdog *wd)
+{
+	int joined[NWORKERS] = { 0 }, left = n;
+
+	while (left) {
+		for (int i = 0; i < n; i++) {
+			struct timespec ts;
+
+			if (joined[i])
+				continue;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (!pthread_timedjoin_np(t[i], NULL, &ts)) {
+				joined[i] = 1;
+				left--;
+			}
+		}
+		if (left && r->res->hang_release[0] && pr_watchdog_unreleased(wd)) {
+			r->abandoned = 1;
+			return;
+		}
+	}
+}
+
+/* Until the deadline, or until a worker stopped everything. */
+static void wait_deadline(struct race *r)
+{
+	struct timespec ms = { 0, 50 * 1000 * 1000 };
+
+	while (!expired(r))
+		nanosleep(&ms, NULL);
+}
+
 static void run_threads(struct race *r)
 {
 	pthread_t t[NWORKERS];
 	int started = 0;
+	struct pr_watchdog wd = { .w = r->w, .threads = t, .nw = NWORKERS,
+				  .bound = r->ctx->prof.hang_bound,
+				  .stop = &r->stop, .unmap = wd_unmap,
+				  .deregister = wd_deregister, .arg = r,
+				  .res = r->res };
 
 	clock_gettime(CLOCK_MONOTONIC, &r->deadline);
 	r->deadline.tv_sec += r->ctx->prof.duration;
 	signal(SIGBUS, on_sigbus);
+	signal(SIGSEGV, on_sigbus); /* the watchdog may unmap under a read */
+	pr_watchdog_signal_setup();
 	for (; started < NWORKERS; started++) {
 		r->w[started].name = worker_names[started];
 		if (pthread_create(&t[started], NULL, workers[started], r))
@@ -481,8 +549,13 @@ static void run_threads(struct race *r)
 	}
 	if (started < NWORKERS)
 		stop_with(r, "pthread_create: %s%s", strerror(errno), "");
-	while (started--)
-		pthread_join(t[started], NULL);
+	wd.nw = started;
+	if (pr_watchdog_start(&wd))
+		stop_with(r, "starting the watchdog failed%s%s", "", "");
+	wait_deadline(r);
+	atomic_store(&r->stop, 1); /* traffic stops: the watchdog counts */
+	join_all(r, t, started, &wd);
+	pr_watchdog_stop(&wd);
 }
 
 void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
@@ -496,6 +569,13 @@ void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 	if (setup(&r))
 		goto out;
 	run_threads(&r);
+	if (res->finding == PR_F_HANG) {
+		if (r.abandoned)
+			pr_error(res, 0, "a stuck call could not be released: the process is abandoned");
+		else
+			teardown(&r);
+		return; /* the data after a forced release says nothing */
+	}
 	if (r.skip_errno) {
 		pr_skip(res, "%s not supported on %s (%s)", c->op->name,
 			res->fs, strerrorname_np(r.skip_errno));

@@ -121,6 +121,18 @@ void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 		sb_printf(&s, "\n");
 	}
 	sb_printf(&s, "seed: %llu\n", (unsigned long long)res->seed);
+	if (res->hang_op[0]) {
+		sb_printf(&s, "hang:\n  op: ");
+		sb_quote(&s, res->hang_op);
+		sb_printf(&s, "\n  wait_s: %d\n  release: %s\n  stack: |\n",
+			  res->hang_wait, res->hang_release);
+		for (const char *p = res->stack; *p;) {
+			size_t n = strcspn(p, "\n");
+
+			sb_printf(&s, "    %.*s\n", (int)n, p);
+			p += n + (p[n] ? 1 : 0);
+		}
+	}
 	if (r->expect) {
 		sb_printf(&s, "expected: ");
 		sb_quote(&s, r->expect->reason);
@@ -146,7 +158,7 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 {
 	const struct pr_result *res = r->res;
 	const struct pr_case *c = r->cs;
-	char buf[8192];
+	char buf[12288];
 	struct sb s = { buf, sizeof(buf) - 2, 0 };
 	int fd, err = 0;
 
@@ -176,6 +188,24 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 	field(&s, "expected",
 	      r->expect ? r->expect->reason : NULL);
 	field(&s, "commit", r->expect ? r->expect->commit : NULL);
+	if (res->hang_op[0]) {
+		char shortstack[512];
+		const char *p = res->stack;
+
+		/* the thread line, wchan and the first frames */
+		for (int lines = 0; *p && lines < 6; lines++)
+			p += strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0);
+		snprintf(shortstack, sizeof(shortstack), "%.*s",
+			 (int)(p - res->stack), res->stack);
+		sb_printf(&s, ", \"hang\": {\"op\": ");
+		sb_quote(&s, res->hang_op);
+		sb_printf(&s, ", \"wait_s\": %d, \"release\": ",
+			  res->hang_wait);
+		sb_quote(&s, res->hang_release);
+		sb_printf(&s, ", \"stack\": ");
+		sb_quote(&s, shortstack);
+		sb_printf(&s, "}");
+	}
 	sb_printf(&s, ", \"kmsg\": [");
 	kmsg_list(&s, r->kmsg, 0);
 	sb_printf(&s, "]}\n");

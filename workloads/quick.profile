@@ -8,3 +8,4 @@ threads = 1
 qdepth = 4
 timeout = 300
 cqe_timeout_ms = 20000
+hang_bound = 20

@@ -7,3 +7,4 @@ threads = 8
 qdepth = 64
 timeout = 7200
 cqe_timeout_ms = 60000
+hang_bound = 120

@@ -7,3 +7,4 @@ threads = 4
 qdepth = 16
 timeout = 900
 cqe_timeout_ms = 30000
+hang_bound = 60
