@@ -156,7 +156,7 @@ write_manifest() {
 		echo "rxe0_roce_v2_gid_index: $(bash "$PROJECT/setup/rxe.sh" gid rxe0 2>/dev/null || echo none)"
 		section "rdma link show" rdma link show
 		section "ibv_devinfo -v" ibv_devinfo -v
-		section "mounts" grep -E " ($PINRACE_DAX_DIR|$PINRACE_PAGECACHE_DIR|$RESULTS|/) " /proc/mounts
+		section "mounts" grep -E " ($PINRACE_DAX_DIR|$PINRACE_PAGECACHE_DIR|/mnt/ext4|/mnt/btrfs|/mnt/tmpfs|$RESULTS|/) " /proc/mounts
 		section "pmem" ls -l /dev/pmem0 /dev/pmem1
 		section "modules" lsmod
 	} >"$RESULTS/manifest.txt"
@@ -215,6 +215,10 @@ main() {
 	load_modules || setup_failed "an essential module did not load"
 	step bash "$PROJECT/setup/rxe.sh" up rxe0 lo || setup_failed "rxe setup failed"
 	step bash "$PROJECT/setup/pmem.sh" up || setup_failed "pmem filesystem setup failed"
+	step bash "$PROJECT/setup/scratchfs.sh" up ||
+		setup_failed "the ext4, btrfs and tmpfs filesystems of the matrix failed"
+	export PINRACE_XFS_DIR=/mnt/pagecache PINRACE_EXT4_DIR=/mnt/ext4
+	export PINRACE_BTRFS_DIR=/mnt/btrfs PINRACE_TMPFS_DIR=/mnt/tmpfs
 	write_manifest || log "warning: manifest incomplete"
 	log "setup complete"
 
