@@ -3,7 +3,7 @@
 name = quick
 file_size = 256k
 block_size = 4096
-duration = 10
+duration = 2
 threads = 1
 qdepth = 4
 timeout = 300
