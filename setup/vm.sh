@@ -15,10 +15,14 @@
 # --mem is the guest's usable RAM (default 3G, at least 2G); each pmem region
 # is PINRACE_PMEM_SIZE (default 1G) on top, placed at 4G and above.
 # PINRACE_BOOT_TIMEOUT (default 300 s) bounds the wait for guest-init to start.
+# PINRACE_SMP (2), PINRACE_KERNEL_ARGS (appended to the kernel command line) and
+# PINRACE_QEMU (qemu-system-x86_64) adjust the machine. --kpkg (else $KPKG,
+# else what kernel.sh recorded in MODROOT) names the kernel in the manifest.
 #
 # Exit status: COMMAND's if the guest finished (3 = guest setup failed);
 # 10 guest kernel crashed; 11 timeout (guest hung, QEMU killed);
-# 12 guest never reached guest-init (after one retry); 2 bad usage.
+# 12 guest never reached guest-init (after one retry); 2 bad usage (before
+# any boot; a command's own 2 comes with a fresh DIR/guest-exit).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 project=$(dirname "$here")
