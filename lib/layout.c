@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -195,10 +196,14 @@ static int dedupe_apply(struct pr_layout *l)
 	} a = { .r = { .src_offset = l->off, .src_length = l->len,
 		       .dest_count = 1 },
 		.info = { .dest_fd = l->f->fd, .dest_offset = l->off } };
-	/* a byte copy (copy_file_range could share extents already) */
-	ssize_t n = pwrite(l->src->fd, (char *)l->f->map + l->off, l->len,
-			   l->off);
+	/* a byte copy of the file (not of the mapping, which may be private;
+	 * copy_file_range could share extents already) */
+	void *buf = malloc(l->len);
+	ssize_t n = buf ? pread(l->f->fd, buf, l->len, l->off) : -1;
 
+	if (n == (ssize_t)l->len)
+		n = pwrite(l->src->fd, buf, l->len, l->off);
+	free(buf);
 	if (n != (ssize_t)l->len)
 		return n < 0 ? -errno : -EIO;
 	memcpy(l->src_model + b0(l), l->model + b0(l),

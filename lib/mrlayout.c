@@ -176,7 +176,17 @@ static int register_mr(struct mrl *m)
 	const struct pr_case *c = m->c;
 	int err;
 
-	stamp(m, m->f.map, m->f.id, 1, PR_W_MMAP);
+	/* Through the mapping when it is shared; a private mapping's stores
+	 * would only reach private copies, so the file gets pwrite(). */
+	if (m->private) {
+		stamp(m, m->buf, m->f.id, 1, PR_W_PWRITE);
+		if (pwrite(m->f.fd, m->buf, m->f.len, 0) != (ssize_t)m->f.len) {
+			pr_error(m->res, errno, "stamping generation 1");
+			return -1;
+		}
+	} else {
+		stamp(m, m->f.map, m->f.id, 1, PR_W_MMAP);
+	}
 	model_gen(m, m->cur, m->f.id, 1);
 	if (m->src.map) {
 		stamp(m, m->buf, m->src.id, 1, PR_W_PWRITE);

@@ -281,7 +281,8 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 		r->res->xfers++;
 		return 0;
 	}
-	if (rc > 0 && atomic_load(&r->wseq) != seq0 &&
+	/* in flight when posted (odd), or the layout moved during it */
+	if (rc > 0 && ((seq0 & 1) || atomic_load(&r->wseq) != seq0) &&
 	    !pr_rdma_reconnect(&r->rdma))
 		return 1; /* raced a layout change: legitimate */
 	stop_with(r, "RDMA %s: %s", write ? "WRITE" : "READ", err);
@@ -301,7 +302,7 @@ static void *rdma_thread(void *arg)
 		int rc;
 
 		pick_range(r, &s, &off, &len);
-		if (rnd(&s) & 1) {
+		if ((rnd(&s) & 1) || !r->c->mr->device_writes) {
 			rc = rdma_xfer(r, 0, off, len, seq0);
 			if (!rc)
 				judge_range(r, r->rdma.buf, off, len, e0,
