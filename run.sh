@@ -10,39 +10,53 @@ PINRACE_PROG=run.sh
 usage() {
 	cat <<'USAGE'
 usage: ./run.sh [options]
+       ./run.sh --compare OLD NEW
 
-  --kernel SPEC      debian:bookworm (6.1), debian:trixie (6.12, default),
-                     debian:sid (newest), or the path of a bzImage
-  --modules DIR      with a bzImage: DIR/lib/modules/VERSION (modules_install)
+  --kernel SPEC[,SPEC...]
+                     the kernels to run on, in order (repeatable): debian:bookworm
+                     (6.1), debian:trixie (6.12, default), debian:sid (newest),
+                     or a bzImage: PATH (modules from --modules) or PATH:MODDIR
+  --modules DIR      modules of the bzImage kernels that do not name their own:
+                     DIR/lib/modules/VERSION (make modules_install INSTALL_MOD_PATH=DIR)
   --tests GLOB       run only the test binaries matching GLOB (default: all)
   --profile NAME     quick (default), stress or soak (workloads/NAME.profile)
   --seed N           seed for every case (replays a recorded run)
   --list             say what would run and what would skip, and why; run nothing
   --results DIR      where run folders go (default: results/)
-  --timeout S        outer limit for the whole guest run (default 2400)
+  --timeout S        outer limit for each guest boot (default 2400)
   --host             no VM: use this machine's RDMA device and --scratch
   --scratch DIR      with --host: a page-cache filesystem directory to use
   --dax DIR          with --host: a filesystem-DAX directory to use
   --device NAME      with --host: the RDMA device (default: the first)
+  --compare OLD NEW  list what changed between two results: run folders, kernel
+                     folders of a run, or kernels of the latest run (debian:sid,
+                     sid, or a release); exit 1 when something regressed
   -h, --help         this text
 
-Exit status: 0 nothing unexpected, 1 unexpected results, 2 bad usage,
-3 broken setup, 4 nothing could run (no RDMA device with --host),
-10 guest kernel crashed, 11 guest hung, 12 guest did not boot.
+Exit status: 0 nothing unexpected, 1 unexpected results (--compare: a
+regression), 2 bad usage, 3 broken setup, 4 nothing could run (no RDMA
+device with --host), 10 a guest kernel crashed, 11 a guest hung, 12 a guest
+did not boot. With several kernels, the first of 3, 12, 10, 11, 1 that any
+kernel ended with.
 USAGE
 }
 
-kernel=debian:trixie modules='' glob='*' profile=quick seed='' list=0
+argv=("$@")
+specs=() modules='' glob='*' profile=quick seed='' list=0 compare=()
 base="$top/results" timeout=2400 host=0 scratch='' dax='' device=''
-need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || die 2 "option $1 needs a value"; }
+need_arg() { [[ $# -ge 2 && -n $2 ]] || die 2 "option $1 needs a value"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel | --modules | --tests | --profile | --seed | --results | \
-		--timeout | --scratch | --dax | --device)
+		--timeout | --scratch | --dax | --device | --compare)
 		need_arg "$@" ;;
 	esac
 	case $1 in
-	--kernel) kernel=$2; shift ;;
+	--kernel)
+		IFS=, read -r -a more <<<"$2"
+		specs+=("${more[@]}")
+		shift
+		;;
 	--modules) modules=$2; shift ;;
 	--tests) glob=$2; shift ;;
 	--profile) profile=$2; shift ;;
@@ -52,6 +66,11 @@ while [ $# -gt 0 ]; do
 	--scratch) scratch=$2; shift ;;
 	--dax) dax=$2; shift ;;
 	--device) device=$2; shift ;;
+	--compare)
+		[[ $# -ge 3 && -n $2 && -n $3 ]] || die 2 "--compare needs two results: OLD NEW"
+		compare=("$2" "$3")
+		shift 2
+		;;
 	--list) list=1 ;;
 	--host) host=1 ;;
 	-h | --help) usage; exit 0 ;;
@@ -60,26 +79,53 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+if [ ${#compare[@]} -gt 0 ]; then
+	exec bash "$top/setup/compare.sh" --results "$base" "${compare[@]}"
+fi
+
+# --- kernels -----------------------------------------------------------------
+
+# Kernel I: its spec, and for a bzImage its image and module folder.
+kimages=() kmods=()
+parse_kernel() { # SPEC
+	local spec=$1 img mod=''
+	case $spec in
+	debian:bookworm | debian:trixie | debian:sid)
+		kimages+=('') kmods+=('')
+		return
+		;;
+	debian:*) die 2 "unknown kernel '$spec' (debian:bookworm, debian:trixie, debian:sid, or a bzImage path)" ;;
+	'') die 2 "--kernel: empty kernel in the list" ;;
+	esac
+	img=$spec
+	if [ ! -f "$img" ] && [[ $spec == *:* ]]; then
+		img=${spec%:*} mod=${spec##*:}
+	fi
+	[ -f "$img" ] || die 2 "--kernel $img: no such bzImage (or use debian:bookworm|trixie|sid)"
+	mod=${mod:-$modules}
+	[ -n "$mod" ] || die 2 "--kernel $img: a bzImage needs its modules (PATH:MODDIR or --modules DIR)"
+	[ -d "$mod" ] || die 2 "modules of $img: $mod: no such directory"
+	kimages+=("$img") kmods+=("$mod")
+}
+
 # Validate everything before anything starts.
 [ -f "$top/workloads/$profile.profile" ] ||
 	die 2 "no profile '$profile' (expected workloads/$profile.profile)"
 [ -z "$seed" ] || [[ $seed =~ ^[0-9]+$ ]] || die 2 "--seed wants a number, not '$seed'"
 [[ $timeout =~ ^[0-9]+$ ]] || die 2 "--timeout wants seconds, not '$timeout'"
 if [ $host = 1 ]; then
+	[ ${#specs[@]} -eq 0 ] || die 2 "--kernel does not go with --host (the host runs its own kernel)"
 	[ -n "$scratch" ] || die 2 "--host needs --scratch DIR (a page-cache filesystem directory)"
 	[ -d "$scratch" ] || die 2 "--scratch $scratch: no such directory"
 	[ -z "$dax" ] || [ -d "$dax" ] || die 2 "--dax $dax: no such directory"
 else
 	[ -z "$scratch$dax$device" ] || die 2 "--scratch, --dax and --device go with --host"
-	case $kernel in
-	debian:bookworm | debian:trixie | debian:sid) ;;
-	debian:*) die 2 "unknown kernel '$kernel' (debian:bookworm, debian:trixie, debian:sid, or a bzImage path)" ;;
-	*)
-		[ -f "$kernel" ] || die 2 "--kernel $kernel: no such bzImage (or use debian:bookworm|trixie|sid)"
-		[ -n "$modules" ] || die 2 "--kernel $kernel: a bzImage needs --modules DIR"
-		[ -d "$modules" ] || die 2 "--modules $modules: no such directory"
-		;;
-	esac
+	[ ${#specs[@]} -gt 0 ] || specs=(debian:trixie)
+	for spec in "${specs[@]}"; do parse_kernel "$spec"; done
+	[ -z "$modules" ] || [ -n "$(printf '%s' "${kimages[@]}")" ] ||
+		die 2 "--modules goes with a bzImage --kernel"
+	dup=$(printf '%s\n' "${specs[@]}" | sort | uniq -d | head -n1)
+	[ -z "$dup" ] || die 2 "--kernel $dup is listed twice"
 fi
 
 bash "$top/setup/deps.sh" || die 3 "installing dependencies failed"
@@ -99,67 +145,125 @@ if [ $host = 1 ]; then
 	if ! ibv_devices 2>/dev/null | awk 'NR > 2' | grep -q .; then
 		die 4 "--host: this machine has no RDMA device (ibv_devices lists none); load a driver (mlx5_ib) or add a soft-RoCE link: rdma link add rxe0 type rxe netdev DEV"
 	fi
-	kver=$(uname -r)
+	specs=(host) kvers=("$(uname -r)") kenvs=('') kpkgs=(-)
 else
-	kargs=("$kernel")
-	[ -z "$modules" ] || kargs+=(--modules "$modules")
-	kout=$(bash "$top/setup/kernel.sh" "${kargs[@]}") || exit $?
-	eval "$kout"
-	kver=$KVER
+	# Fetch (or find in the cache) every kernel before booting any.
+	kvers=() kenvs=() kpkgs=()
+	for i in "${!specs[@]}"; do
+		kargs=("${specs[i]}")
+		[ -z "${kimages[i]}" ] || kargs=("${kimages[i]}" --modules "${kmods[i]}")
+		kout=$(bash "$top/setup/kernel.sh" "${kargs[@]}") || exit $?
+		kenvs+=("$kout")
+		eval "$kout"
+		kvers+=("$KVER") kpkgs+=("${KPKG:--}")
+	done
 fi
 
-run_id="$(date +%Y%m%d-%H%M%S)-${kver}"
+# --- the run folder ------------------------------------------------------------
+
+# Kernel folders are named by release (-2, -3... when two share one).
+kdirs=()
+for v in "${kvers[@]}"; do
+	d=$v n=2
+	while [[ " ${kdirs[*]} " == *" $d "* ]]; do d=$v-$n && n=$((n + 1)); done
+	kdirs+=("$d")
+done
+label=${kvers[0]}
+[ ${#kvers[@]} -eq 1 ] || label=${#kvers[@]}kernels
+run_id="$(date +%Y%m%d-%H%M%S)-$label"
 run="$base/$run_id"
 mkdir -p "$run" || die 2 "cannot create $run"
 run=$(cd "$run" && pwd)
 ln -sfn "$run_id" "$base/latest"
-log "kernel $kver, profile $profile, results in $run"
+printf '%q ' ./run.sh "${argv[@]}" >"$run/command.txt"
+echo >>"$run/command.txt"
+for i in "${!kdirs[@]}"; do
+	printf '%s\t%s\t%s\t%s\n' "${kdirs[i]}" "${specs[i]}" "${kvers[i]}" "${kpkgs[i]}"
+	mkdir -p "$run/${kdirs[i]}"
+done >"$run/kernels.tsv"
+log "$(printf '%s ' "${kvers[@]}")| profile $profile | results in $run"
 
-# Follow the guest's progress.log while it runs.
-follow() {
-	local pid=$1 last='' line
-	while kill -0 "$pid" 2>/dev/null; do
-		line=$(tail -n1 "$run/progress.log" 2>/dev/null)
-		if [ -n "$line" ] && [ "$line" != "$last" ]; then
-			if [ -t 2 ]; then printf '\r\033[K%s' "$line" >&2; else printf '%s\n' "$line" >&2; fi
-			last=$line
-		fi
-		sleep 1
-	done
-	[ -t 2 ] && printf '\n' >&2
+# Children run in the background so that INT and TERM reach them.
+child=''
+# shellcheck disable=SC2317 # called by the traps
+on_signal() {
+	[ -z "$child" ] || { kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; }
+	exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+run_child() {
+	local rc
+	"$@" &
+	child=$!
+	wait "$child"
+	rc=$?
+	child=''
+	return $rc
 }
 
-if [ $host = 1 ]; then
-	bash "$top/setup/run-tests.sh" --results "$run" "${guest_args[@]}"
-	rc=$?
-else
-	cmd=(bash "$top/setup/run-tests.sh" "${guest_args[@]}")
-	if [ $list = 1 ]; then
-		cmd=(sh -c 'bash "$0" --list "$@" > "$PINRACE_RESULTS/list.txt"' "${cmd[@]:1}")
-	else
-		cmd+=(--results "$run")
-	fi
-	bash "$top/setup/vm.sh" --kver "$KVER" --kimage "$KIMAGE" \
-		--modroot "$MODROOT" --kpkg "${KPKG:-}" --results "$run" \
-		--timeout "$timeout" -- "${cmd[@]}" &
-	vm=$!
-	follow $vm
-	wait $vm
-	rc=$?
-	if [ $list = 1 ]; then
-		cat "$run/list.txt" 2>/dev/null
-		exit $rc
-	fi
+# --list: one guest per kernel says what it would run.
+if [ $list = 1 ]; then
+	rc=0
+	for i in "${!kdirs[@]}"; do
+		eval "${kenvs[i]}"
+		kdir=$run/${kdirs[i]}
+		log "${specs[i]} ($KVER):"
+		# shellcheck disable=SC2016 # expanded by the guest's sh
+		run_child bash "$top/setup/vm.sh" --kver "$KVER" --kimage "$KIMAGE" \
+			--modroot "$MODROOT" --kpkg "${KPKG:-}" --results "$kdir" --timeout "$timeout" \
+			-- sh -c 'bash "$0" --list "$@" > "$PINRACE_RESULTS/list.txt"' \
+			"$top/setup/run-tests.sh" "${guest_args[@]}" >/dev/null || rc=$?
+		cat "$kdir/list.txt" 2>/dev/null
+	done
+	exit $rc
 fi
 
+# --- each kernel ------------------------------------------------------------------
+
+# The run's status from the kernels': the first of 3, 12, 10, 11, 1 any has.
+overall() {
+	local want r
+	for want in 3 12 10 11 1; do
+		for r in "$@"; do [ "$r" != "$want" ] || { echo "$r"; return; }; done
+	done
+	for r in "$@"; do [ "$r" = 0 ] || { echo "$r"; return; }; done
+	echo 0
+}
+
+rcs=() spent=0
+for i in "${!kdirs[@]}"; do
+	kdir=$run/${kdirs[i]}
+	[ $host = 1 ] || eval "${kenvs[i]}"
+	export KVER KIMAGE MODROOT KPKG
+	kargs=(--dir "$kdir" --label "${specs[i]} ${kvers[i]}" --pos "$((i + 1))/${#kdirs[@]}"
+		--timeout "$timeout")
+	[ "$i" -eq 0 ] || kargs+=(--prev $((spent / i)))
+	[ $host = 0 ] || kargs+=(--host)
+	[ ${#kdirs[@]} -eq 1 ] || log "kernel $((i + 1))/${#kdirs[@]}: ${specs[i]} (${kvers[i]})"
+	run_child bash "$top/setup/kernel-run.sh" "${kargs[@]}" -- "${guest_args[@]}"
+	rc=$?
+	case $rc in 130 | 143) exit $rc ;; esac
+	rcs+=("$rc")
+	spent=$((spent + $(sed -n 's/^seconds: //p' "$kdir/status.txt" 2>/dev/null || echo 0)))
+done
+
 bash "$top/setup/summary.sh" "$run"
-case $rc in
-0) log "nothing unexpected; results: $run" ;;
-1) log "UNEXPECTED results (see above); results: $run" ;;
-3) log "broken setup in the guest: see $run/setup.log" ;;
-10) log "the guest kernel CRASHED: see $run/console.log" ;;
-11) log "the guest HUNG (outer timeout $timeout s): see $run/console.log" ;;
-12) log "the guest did not boot: see $run/console.log" ;;
-*) log "run ended with status $rc; results: $run" ;;
-esac
-exit $rc
+bash "$top/setup/junit.sh" "$run" || warn "junit.xml not written"
+bash "$top/setup/report.sh" "$run" || warn "report.html not written"
+
+for i in "${!kdirs[@]}"; do
+	kdir=$run/${kdirs[i]}
+	case ${rcs[i]} in
+	0) ;;
+	1) log "${kvers[i]}: UNEXPECTED results (see above)" ;;
+	3) log "${kvers[i]}: broken setup in the guest: see $kdir/setup.log" ;;
+	10 | 11) log "${kvers[i]}: the guest kernel $([ "${rcs[i]}" = 10 ] && echo CRASHED || echo HUNG): $(sed -n 's/^reason: //p' "$kdir/status.txt" | head -n1)" ;;
+	12) log "${kvers[i]}: the guest did not boot: see $kdir/console.log" ;;
+	*) log "${kvers[i]}: ended with status ${rcs[i]}" ;;
+	esac
+done
+rc=$(overall "${rcs[@]}")
+[ "$rc" != 0 ] || log "nothing unexpected"
+log "results: $run (report.html, junit.xml)"
+exit "$rc"

@@ -2,24 +2,42 @@
 # Run test binaries where this script runs (inside the guest, or on a lab
 # host), one .tap file each, and judge the run from results.jsonl.
 #
-#   setup/run-tests.sh --results DIR [--tests GLOB] [--profile NAME] [--list]
+#   setup/run-tests.sh --results DIR [--tests GLOB] [--profile NAME] [--resume] [--list]
 #
 # Each binary gets an outer timeout (its cases times its per-case timeout,
 # plus a margin) on top of the per-case timeout the harness enforces; a
 # binary that overruns it or dies is an error in results.jsonl, never lost.
+#
+# --resume (a fresh guest after the last one crashed): every case that
+# already has a line in DIR/results.jsonl is done and not run again (case
+# "*" marks a whole test done). A test none of whose cases ran runs as
+# usual; the rest of a test that was cut short runs case by case
+# (--case NAME) into TEST.resumeN.tap. Nothing already written is rewritten.
+#
+# DIR/progress.log, one tab-separated record a line, for run.sh to follow:
+#   plan   TIME  TESTS  CASES
+#   start  TIME  I  N  TEST  CASES  LIMIT_SECONDS  TAP_FILE
+#   done   TIME  I  N  TEST  pass:N fail:N xfail:N xpass:N skip:N error:N
+#
+# Self-test only: inside the pinrace guest (PINRACE_IN_VM=1),
+# PINRACE_SELFTEST_CRASH=TEST/CASE crashes the kernel (sysrq c) the moment
+# that case writes its start marker to the kernel log.
+#
 # Exit: 0 when nothing unexpected happened (fail, error, xpass), 1 otherwise,
 # 2 on bad usage.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-PINRACE_PROG=run-tests
+PINRACE_PROG="run-tests"
 . "$top/setup/common.sh"
+. "$top/setup/results-lib.sh"
 
-results='' glob='*' profile=quick list=0
+results='' glob='*' profile=quick list=0 resume=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--results) results=${2:?}; shift ;;
 	--tests) glob=${2:?}; shift ;;
 	--profile) profile=${2:?}; shift ;;
+	--resume) resume=1 ;;
 	--list) list=1 ;;
 	*) die 2 "unknown option '$1'" ;;
 	esac
@@ -37,7 +55,7 @@ export PINRACE_EXPECT="${PINRACE_EXPECT:-$top/tests/expectations.txt}"
 tests=()
 for bin in "$top"/build/tests/*; do
 	name=${bin##*/}
-	[ -x "$bin" ] && [ -f "$bin" ] || continue
+	[[ -f $bin && -x $bin ]] || continue
 	case $name in bench-*) continue ;; esac
 	# shellcheck disable=SC2254
 	case $name in $glob) tests+=("$bin") ;; esac
@@ -56,38 +74,152 @@ jsonl="$results/results.jsonl"
 info() { "$1" --info | sed -n "s/^$2: //p"; }
 
 # A binary that did not finish: record it so the run says so.
-record_error() {
-	local name=$1 why=$2
-	printf 'not ok 1 %s # error: %s\n' "$name" "$why" >>"$results/$name.tap"
-	printf '{"kernel": "%s", "test": "%s", "case": "*", "status": "error", "finding": "none", "errno": null, "backing": "none", "mr": "none", "detail": "%s"}\n' \
-		"$(uname -r)" "$name" "$why" >>"$jsonl"
+record_error() { # NAME WHY TAP
+	local name=$1 why=$2 tap=$3
+	printf 'not ok 1 %s # error: %s\n' "$name" "$why" >>"$tap"
+	error_record "$(uname -r)" "$name" '*' none "$why" >>"$jsonl"
 }
 
-# On a terminal a live line; otherwise (a guest console, CI) plain lines.
-# Also kept in progress.log, which run.sh follows from outside the guest.
-progress() {
-	printf '%s\n' "$*" >>"$results/progress.log"
+# Human lines for the guest's output (a terminal on a lab host gets a live
+# line); machine records in progress.log, which run.sh follows from outside.
+say() {
 	if [ -t 2 ]; then printf '\r\033[K%s' "$*" >&2; else printf '%s\n' "$*" >&2; fi
+}
+record() { (IFS=$'\t' && printf '%s\n' "$*") >>"$results/progress.log"; }
+
+# --- resume ------------------------------------------------------------------
+
+# Case names of a test in run order, and those results.jsonl already has.
+all_cases() { "$1" --list | cut -f1 | sed "s|^$2/||"; }
+done_cases() { jq -r --arg t "$1" 'select(.test == $t) | .case' "$jsonl" 2>/dev/null; }
+
+# The cases of BIN still to run, one a line; nothing when all are done.
+todo_cases() { # BIN NAME
+	local d
+	d=$(done_cases "$2")
+	if [ -z "$d" ]; then
+		all_cases "$1" "$2"
+	elif ! grep -qxF '*' <<<"$d"; then
+		all_cases "$1" "$2" | grep -vxF -f <(printf '%s\n' "$d")
+	fi
+}
+
+# A case name as a --case glob that matches only itself.
+glob_quote() {
+	local s=$1 out='' ch i
+	for ((i = 0; i < ${#s}; i++)); do
+		ch=${s:i:1}
+		case $ch in [][*?\\]) out+="\\$ch" ;; *) out+=$ch ;; esac
+	done
+	printf '%s\n' "$out"
+}
+
+# Run the given cases of BIN one at a time into one TAP file (plan at the
+# end, renumbered, flushed line by line so a crash keeps what ran).
+run_cases() { # BIN PER_CASE_LIMIT TAP CASE...
+	local bin=$1 per=$2 tap=$3 c
+	shift 3
+	{
+		echo "# $(basename "$bin"): resumed after a guest crash, one case at a time"
+		for c in "$@"; do
+			timeout -k 15 "$per" "$bin" --case "$(glob_quote "$c")"
+		done
+	} 2>>"${tap%.tap}.stderr" | awk '
+		BEGIN { print "TAP version 13"; fflush() }
+		/^TAP version/ || /^1\.\.[0-9]+$/ || /^# Totals:/ { next }
+		/^# kernel .*, seed / { if (seeds++) next }
+		/^# [^ ]+: / && head[$0]++ { next }
+		/^(not )?ok [0-9]+ / { n++; sub(/ok [0-9]+ /, "ok " n " ") }
+		{ print; fflush() }
+		END { print "1.." n }' >"$tap"
+}
+
+# Totals of NAME's cases from results.jsonl (for a resumed test).
+jsonl_totals() {
+	jq -r -s --arg t "$1" '[.[] | select(.test == $t)] as $r
+		| ["pass", "fail", "xfail", "xpass", "skip", "error"]
+		| map(. as $s | "\($s):\([$r[] | select(.status == $s)] | length)") | join(" ")' "$jsonl"
+}
+
+# --- self-test: a crash on purpose --------------------------------------------
+
+crash_pid=''
+arm_selftest_crash() {
+	local want=${PINRACE_SELFTEST_CRASH:-}
+	[ -n "$want" ] || return 0
+	[ "${PINRACE_IN_VM:-0}" = 1 ] ||
+		die 2 "PINRACE_SELFTEST_CRASH crashes the kernel: only inside the pinrace guest"
+	[[ $want == */* ]] || die 2 "PINRACE_SELFTEST_CRASH wants TEST/CASE, not '$want'"
+	local marker="pinrace: ${want%%/*} ${want#*/} begin "
+	warn "self-test: this guest's kernel will crash when $want starts"
+	dmesg -w 2>/dev/null > >(grep -q -m1 -F "$marker" && echo c >/proc/sysrq-trigger) &
+	crash_pid=$! # dmesg: killing it ends the grep too
+}
+# shellcheck disable=SC2317 # called by the trap
+disarm() { [ -z "$crash_pid" ] || kill "$crash_pid" 2>/dev/null; }
+trap disarm EXIT
+
+# --- the run -----------------------------------------------------------------
+
+# Which tests run and how many cases each: everything, or what is left.
+declare -A todo=() ncase=() nall=()
+total=0
+for bin in "${tests[@]}"; do
+	name=${bin##*/}
+	n=$(info "$bin" cases)
+	nall[$name]=${n:-0}
+	if [ $resume = 1 ]; then
+		todo[$name]=$(todo_cases "$bin" "$name")
+		n=$(grep -c . <<<"${todo[$name]}")
+	fi
+	ncase[$name]=${n:-0}
+	total=$((total + ${n:-0}))
+done
+record plan "$(date +%s)" ${#tests[@]} $total
+arm_selftest_crash
+
+# A resumed test's next TAP file: TEST.resume1.tap, TEST.resume2.tap...
+resume_tap() {
+	local k=1
+	while [ -e "$results/$1.resume$k.tap" ]; do k=$((k + 1)); done
+	echo "$results/$1.resume$k.tap"
 }
 
 i=0 start=$SECONDS
 for bin in "${tests[@]}"; do
 	name=${bin##*/}
 	i=$((i + 1))
-	cases=$(info "$bin" cases) per=$(info "$bin" timeout)
-	limit=$(((${cases:-1}) * (${per:-300}) + 60))
-	progress "[$i/${#tests[@]}] $name ($cases cases, $((SECONDS - start))s elapsed)"
-	timeout -k 15 "$limit" "$bin" >"$results/$name.tap" 2>"$results/$name.stderr"
-	rc=$?
-	case $rc in
-	0 | 1 | 2 | 3 | 4) ;;
-	124 | 137) record_error "$name" "TIMEOUT $limit seconds (whole binary)" ;;
-	*) record_error "$name" "exited with status $rc" ;;
-	esac
-	totals=$(grep -h '^# Totals:' "$results/$name.tap" | tail -1)
-	progress "[$i/${#tests[@]}] $name: ${totals#\# Totals: }"
+	cases=${ncase[$name]}
+	if [ "$cases" -eq 0 ] && [ $resume = 1 ]; then
+		say "[$i/${#tests[@]}] $name: done before the crash"
+		continue
+	fi
+	per=$(info "$bin" timeout)
+	per=${per:-300}
+	limit=$((cases * per + 60))
+	tap=$results/$name.tap
+	[ "$cases" -eq "${nall[$name]}" ] || tap=$(resume_tap "$name")
+	record start "$(date +%s)" $i ${#tests[@]} "$name" "$cases" "$limit" "${tap##*/}"
+	say "[$i/${#tests[@]}] $name ($cases cases, $((SECONDS - start))s elapsed)"
+	if [ "$tap" != "$results/$name.tap" ]; then
+		mapfile -t list <<<"${todo[$name]}"
+		run_cases "$bin" $((per + 60)) "$tap" "${list[@]}"
+		totals=$(jsonl_totals "$name")
+	else
+		timeout -k 15 "$limit" "$bin" >"$tap" 2>"$results/$name.stderr"
+		rc=$?
+		case $rc in
+		0 | 1 | 2 | 3 | 4) ;;
+		124 | 137) record_error "$name" "TIMEOUT $limit seconds (whole binary)" "$tap" ;;
+		*) record_error "$name" "exited with status $rc" "$tap" ;;
+		esac
+		totals=$(grep -h '^# Totals:' "$tap" | tail -1)
+		totals=${totals#\# Totals: }
+	fi
+	record "done" "$(date +%s)" $i ${#tests[@]} "$name" "$totals"
+	say "[$i/${#tests[@]}] $name: $totals"
 	[ -t 2 ] && printf '\n' >&2
 done
 
-unexpected=$(grep -cE '"status": "(fail|error|xpass)"' "$jsonl" 2>/dev/null)
+unexpected=$(grep -cE '"status": ?"(fail|error|xpass)"' "$jsonl" 2>/dev/null)
 [ "${unexpected:-0}" -eq 0 ]

@@ -1,15 +1,109 @@
 #!/usr/bin/env bash
-# Print a run's summary table from its results.jsonl:
-#   setup/summary.sh RUN_DIR
+# Print a run's summary and keep it in RUN/matrix.txt:
+#   setup/summary.sh RUN
+# RUN is a run folder (one sub-folder per kernel) or a single results folder.
+# First the kernels and how each guest ended, then the test-by-kernel matrix
+# (counts per outcome: p pass, x xfail, s skip; F fail, E error, X xpass are
+# unexpected), then the cases: all of them for one kernel; for several,
+# those not a plain pass or skip everywhere or not alike on every kernel.
 set -u
-run=${1:?usage: summary.sh RUN_DIR}
-jsonl="$run/results.jsonl"
-if [ ! -s "$jsonl" ]; then
-	echo "no results in $jsonl"
+top=$(cd "$(dirname "$0")/.." && pwd)
+PINRACE_PROG="summary"
+. "$top/setup/common.sh"
+. "$top/setup/results-lib.sh"
+
+run=${1:?usage: summary.sh RUN}
+[ -d "$run" ] || die 2 "$run: no such folder"
+mapfile -t dirs < <(kernel_dirs "$run")
+if [ ${#dirs[@]} -eq 0 ]; then
+	echo "no results in $run"
 	exit 0
 fi
+
+table() { sed 's/\t\t/\t-\t/g; s/\t\t/\t-\t/g; s/\t$/\t-/' | column -t -s $'\t'; }
+
+kernels() {
+	local d st why
+	for d in "${dirs[@]}"; do
+		st=$(sed -n 's/^exit: //p' "$run/$d/status.txt" 2>/dev/null)
+		why=$(sed -n 's/^reason: //p' "$run/$d/status.txt" 2>/dev/null | head -n1)
+		case $st in
+		'') st='-' ;;
+		0) st='ok' ;;
+		1) st='unexpected results' ;;
+		3) st='broken setup' ;;
+		10) st='CRASHED' ;;
+		11) st='HUNG' ;;
+		12) st='did not boot' ;;
+		*) st="exit $st" ;;
+		esac
+		printf '%s\t%s\t%s\t%s\n' "$(kernel_field "$run" "$d" 2)" "$d" "$st" "${why:0:110}"
+	done
+}
+
+records() { run_records "$run"; }
+
+# Column heads: the kernel folders (a lone results folder: its kernel).
+heads() {
+	if [ "${dirs[0]}" = . ]; then
+		head -n1 "$run/results.jsonl" | jq -c '[.kernel]'
+	else
+		printf '%s\n' "${dirs[@]}" | jq -R . | jq -c -s .
+	fi
+}
+
+# TSV: the matrix, one row per test, one column per kernel, then totals.
+matrix() {
+	records | jq -r -s --argjson dirs "$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -s .)" \
+		--argjson heads "$(heads)" '
+		def cell: [["pass", "p"], ["xfail", "x"], ["skip", "s"], ["xpass", "X"],
+			["fail", "F"], ["error", "E"]] as $k
+			| . as $r | [$k[] | . as [$s, $l] | ($r | map(select(.status == $s)) | length)
+			| select(. > 0) | "\(.)\($l)"] | join(" ") | if . == "" then "-" else . end;
+		. as $all
+		| (["TEST"] + $heads | @tsv),
+		  ($all | map(.test) | unique[] as $t
+		   | [$t] + [$dirs[] as $d | $all | map(select(.dir == $d and .test == $t)) | cell] | @tsv),
+		  (["(all)"] + [$dirs[] as $d | $all | map(select(.dir == $d)) | cell] | @tsv)'
+}
+
+# TSV: cases, with their outcome on each kernel.
+cases() {
+	records | jq -r -s --argjson dirs "$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -s .)" \
+		--argjson heads "$(heads)" '
+		def outcome: if . == null then "-" else
+			[.status, (select(.finding != "none") | .finding), (.errno // empty)] | join(" ") end;
+		. as $all
+		| ($dirs | length) as $n
+		| (if $n == 1 then ["TEST", "CASE", "STATUS", "FINDING", "ERRNO"]
+		   else ["TEST", "CASE"] + $heads end | @tsv),
+		  (if $n == 1 then
+			$all[] | [.test, .case, .status, .finding, (.errno // "-")] | @tsv
+		   else $all | group_by([.test, .case])[]
+		   | . as $g
+		   | [$dirs[] as $d | ($g | map(select(.dir == $d)) | first)] as $row
+		   | if ($row | map(outcome) | unique | length) > 1
+			or ($row | any(. == null or (.status != "pass" and .status != "skip")))
+			or ($row | any(.finding != "none")) then
+			[$g[0].test, $g[0].case] + ($row | map(outcome)) | @tsv
+		     else empty end end)'
+}
+
+totals() {
+	local d l=''
+	for d in "${dirs[@]}"; do
+		[ -s "$run/$d/results.jsonl" ] || continue
+		[ ${#dirs[@]} -eq 1 ] || l=" $d"
+		jq -r -s --arg d "$l" '"totals\($d): " + (group_by(.status)
+			| map("\(.[0].status) \(length)") | join(", "))' "$run/$d/results.jsonl"
+	done
+}
+
 {
-	printf 'TEST\tCASE\tSTATUS\tFINDING\tERRNO\n'
-	jq -r '[.test, .case, .status, .finding, (.errno // "-")] | @tsv' "$jsonl"
-} | column -t -s $'\t'
-jq -r -s '"totals: " + (group_by(.status) | map("\(.[0].status) \(length)") | join(", "))' "$jsonl"
+	[ "${dirs[0]}" = . ] || { kernels | table && echo; }
+	matrix | table
+	echo "p pass, x xfail (known), s skip; F fail, E error, X xpass: unexpected"
+	echo
+	cases | table
+	totals
+} | tee "$run/matrix.txt"

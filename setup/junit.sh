@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Write RUN/junit.xml (GitLab, Jenkins) from the run's results.jsonl files:
+#   setup/junit.sh RUN
+#
+# One <testsuite> per kernel and test ("RELEASE/TEST"); one <testcase> per
+# case, classname "pinrace.RELEASE.TEST" (dots of the release as "_", so
+# that Jenkins groups by kernel, then test) and name the case.
+#   pass   a plain <testcase>
+#   fail   <failure type="FINDING" message="FINDING: detail">
+#   xpass  <failure type="xpass" message="XPASS: ...">: known to fail, passed
+#   error  <error message="detail"> (crash, hang, timeout, broken setup)
+#   skip   <skipped message="reason"/>
+#   xfail  <skipped type="xfail" message="XFAIL: FINDING: reason (commit C)"/>:
+#          a known kernel bug that showed up again; kept apart from the passes
+#          and visible as a skip whose message starts with XFAIL, since JUnit
+#          has no expected-failure element
+# Every case but a pass carries the details (finding, errno, blocks, seed,
+# expectation, kernel-log lines, the TAP and dump paths) in <system-out>.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+PINRACE_PROG="junit"
+. "$top/setup/common.sh"
+. "$top/setup/results-lib.sh"
+
+run=${1:?usage: junit.sh RUN}
+[ -d "$run" ] || die 2 "$run: no such folder"
+
+run_records "$run" | jq -r -s --arg run "$(basename "$run")" '
+def x: tostring | explode | map(select(. >= 32 or . == 9 or . == 10)) | implode | @html;
+def cls: "pinrace.\(.kernel | gsub("\\."; "_")).\(.test)";
+def secs: ((.ms // 0) / 1000 | tostring);
+def out:
+	[ "status: \(.status)", "finding: \(.finding)",
+	  (select(.errno) | "errno: \(.errno)"),
+	  (select((.detail // "") != "") | "detail: \(.detail)"),
+	  (select((.blocks // 0) > 0) | "blocks: \(.blocks), counts: \(.counts | tojson), first_bad: \(.first_bad)"),
+	  (select(.seed) | "seed: \(.seed)"),
+	  (select(.expected) | "expected: \(.expected) (commit \(.commit))"),
+	  ((.kmsg // [])[] | "kmsg: \(.)"),
+	  "tap: \(.dir)/\(.test).tap",
+	  (select((.blocks // 0) > 0 and .first_bad >= 0) | "dumps: \(.dir)/dumps/\(.test)/\(.case)/")
+	] | join("\n");
+def body:
+	if .status == "pass" then ""
+	elif .status == "fail" then
+		"<failure type=\"\(.finding | x)\" message=\"\("\(.finding): \(.detail // "")" | x)\"/>"
+	elif .status == "xpass" then
+		"<failure type=\"xpass\" message=\"\("XPASS: known to fail (\(.expected // "?"), commit \(.commit // "?")) but passed" | x)\"/>"
+	elif .status == "error" then
+		"<error type=\"error\" message=\"\(.detail // "error" | x)\"/>"
+	elif .status == "skip" then
+		"<skipped message=\"\(.detail // "skipped" | x)\"/>"
+	elif .status == "xfail" then
+		"<skipped type=\"xfail\" message=\"\("XFAIL: \(.finding): \(.expected // .detail // "") (commit \(.commit // "-"))" | x)\"/>"
+	else "<error type=\"\(.status | x)\" message=\"unknown status\"/>" end
+	+ (if .status == "pass" then "" else "<system-out>\(out | x)</system-out>" end);
+def counts: {
+	tests: length,
+	failures: map(select(.status == "fail" or .status == "xpass")) | length,
+	errors: map(select(.status == "error")) | length,
+	skipped: map(select(.status == "skip" or .status == "xfail")) | length,
+	time: (map(.ms // 0) | add / 1000) };
+def attrs: to_entries | map(" \(.key)=\"\(.value | x)\"") | join("");
+"<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+"<!-- pinrace: xfail (a known kernel bug) is <skipped type=\"xfail\" message=\"XFAIL: ...\">, xpass a <failure type=\"xpass\"> -->",
+"<testsuites name=\"pinrace \($run | x)\"\(counts | attrs)>",
+(group_by([.col, .test])[] as $g
+ | "  <testsuite name=\"\("\($g[0].dir)/\($g[0].test)" | x)\"\($g | counts | attrs)>",
+   "    <properties><property name=\"kernel\" value=\"\($g[0].kernel | x)\"/></properties>",
+   ($g[] | "    <testcase classname=\"\(cls | x)\" name=\"\(.case | x)\" time=\"\(secs)\">\(body)</testcase>"),
+   "  </testsuite>"),
+"</testsuites>"' >"$run/junit.xml.tmp" && mv "$run/junit.xml.tmp" "$run/junit.xml"

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Write RUN/report.html: one static page, no external assets, readable from
+# file:// (links are relative to the run folder):
+#   setup/report.sh RUN
+#
+#   Kernels    each kernel, how its guest ended (crash/hang reasons), its logs
+#   Matrix     test by kernel (table#matrix), a chip per outcome with its count
+#   Findings   finding by kernel (table#findings): cases and blocks
+#   Cases      case by kernel (table#cases), a cell per outcome
+#   Details    every case that is not a plain pass or skip: detail, errno,
+#              expectation and commit, block counts, kernel-log lines, and
+#              links to its TAP, the kernel log and its dumped blocks
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+PINRACE_PROG="report"
+. "$top/setup/common.sh"
+. "$top/setup/results-lib.sh"
+
+run=${1:?usage: report.sh RUN}
+[ -d "$run" ] || die 2 "$run: no such folder"
+run=$(cd "$run" && pwd)
+
+# The kernels, their status and files, as JSON lines.
+kernel_meta() {
+	local d
+	while IFS= read -r d; do
+		jq -n -c --arg dir "$d" --arg spec "$(kernel_field "$run" "$d" 2)" \
+			--arg release "$(kernel_field "$run" "$d" 3)" --arg pkg "$(kernel_field "$run" "$d" 4)" \
+			--arg exit "$(sed -n 's/^exit: //p' "$run/$d/status.txt" 2>/dev/null)" \
+			--arg boots "$(sed -n 's/^boots: //p' "$run/$d/status.txt" 2>/dev/null)" \
+			--arg reasons "$(sed -n 's/^reason: //p' "$run/$d/status.txt" 2>/dev/null)" \
+			--arg files "$(cd "$run/$d" && ls -1 -- *.log *.tap manifest.txt status.txt 2>/dev/null)" \
+			'{dir: $dir, spec: $spec, release: $release, pkg: $pkg, exit: $exit, boots: $boots,
+			  reasons: ($reasons | split("\n") | map(select(length > 0))),
+			  files: ($files | split("\n") | map(select(length > 0)))}'
+	done < <(kernel_dirs "$run")
+}
+
+# Dumped block files, relative to the run folder.
+dump_files() { (cd "$run" && find . -path '*/dumps/*' -type f 2>/dev/null | sed 's|^\./||' | sort); }
+
+meta=$(jq -n -c --arg run "$(basename "$run")" \
+	--arg command "$(cat "$run/command.txt" 2>/dev/null)" \
+	--arg generated "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+	--slurpfile kernels <(kernel_meta) \
+	--arg dumps "$(dump_files)" \
+	'{run: $run, command: $command, generated: $generated, kernels: $kernels,
+	  dumps: ($dumps | split("\n") | map(select(length > 0)))}')
+
+css='
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
+table { border-collapse: collapse; margin: .5em 0; }
+th, td { border: 1px solid #ccc; padding: .2em .5em; text-align: left; vertical-align: top; }
+thead th { background: #f0f0f0; position: sticky; top: 0; }
+td.cell a, a.chip { display: inline-block; padding: 0 .4em; margin: 1px; border-radius: 3px; text-decoration: none; color: #000; }
+.s-pass { background: #c8e6c9; } .s-skip { background: #e0e0e0; } .s-xfail { background: #ffe0a0; }
+.s-fail { background: #ef9a9a; font-weight: bold; } .s-error { background: #ce93d8; font-weight: bold; }
+.s-xpass { background: #ffab91; font-weight: bold; } .s-none { background: #fff; color: #999; }
+.bad { color: #b00; font-weight: bold; } .meta { color: #555; }
+section.detail { border-left: 6px solid #ccc; margin: .8em 0; padding: .2em .8em; background: #fafafa; }
+.b-fail { border-color: #e57373 !important; } .b-error { border-color: #ab47bc !important; }
+.b-xpass { border-color: #ff7043 !important; } .b-xfail { border-color: #ffca28 !important; }
+section.detail dt { font-weight: bold; float: left; width: 8em; } section.detail dd { margin-left: 8.5em; }
+pre { background: #f6f6f6; padding: .4em; overflow-x: auto; font-size: 12px; }
+td.case { font-family: monospace; }'
+
+run_records "$run" | jq -r -s --argjson m "$meta" --arg css "$css" '
+def h: tostring | @html;
+def url: split("/") | map(@uri) | join("/");
+def link($path; $text): "<a href=\"\($path | url | h)\">\($text | h)</a>";
+def order: ["fail", "error", "xpass", "xfail", "pass", "skip"];
+def worst: . as $s | order | map(select(. as $o | $s | index($o))) | first // "none";
+def outcome: [.status, (select(.finding != "none") | .finding), (.errno // empty)] | join(" ");
+def kernel($d): $m.kernels | map(select(.dir == $d)) | first;
+def taps: . as $r | kernel($r.dir).files
+	| map(select(test("^\($r.test | gsub("[.]"; "\\."))(\\.resume[0-9]+)?\\.tap$")));
+def dumps: . as $r | "\($r.dir)/dumps/\($r.test)/\($r.case)/" as $p
+	| $m.dumps | map(select(startswith($p)));
+def detailed: (.status != "pass" and .status != "skip") or ((.kmsg // []) | length > 0);
+def exitword: {"": "-", "0": "ok", "1": "unexpected results", "3": "broken setup",
+	"10": "CRASHED", "11": "HUNG", "12": "did not boot"}[.] // "exit \(.)";
+
+(to_entries | map(.value + {id: "r\(.key)"})) as $all
+| ($m.kernels | map(.dir)) as $dirs
+| ($m.kernels | map("<th>" + (if .spec != "" and .spec != .dir then "\(.spec | h)<br>" else "" end) + "\(.dir | h)</th>") | join("")) as $heads
+| ($all | map(.test) | unique) as $tests
+| ($all | map(select(.finding != "none") | .finding) | unique) as $findings
+| "<!DOCTYPE html>",
+"<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pinrace \($m.run | h)</title><style>\($css)</style></head><body>",
+"<h1>pinrace run \($m.run | h)</h1>",
+"<p class=\"meta\">\($all | length) case results on \($dirs | length) kernel(s); generated \($m.generated | h)<br><code>\($m.command | h)</code><br>Also here: "
+ + link("matrix.txt"; "matrix.txt") + ", " + link("junit.xml"; "junit.xml") + "</p>",
+
+"<h2>Kernels</h2>",
+"<table id=\"kernels\"><thead><tr><th>#</th><th>kernel</th><th>release</th><th>package</th><th>guest</th><th>logs</th></tr></thead><tbody>",
+($m.kernels | to_entries[] | .key as $i | .value as $k
+ | "<tr><td>\($i + 1)</td><td>\($k.spec | h)</td><td>\($k.release | h)</td><td>\($k.pkg | h)</td>"
+ + "<td class=\"\(if ($k.exit == "" or $k.exit == "0" or $k.exit == "1") then "" else "bad" end)\">\($k.exit | exitword | h)"
+ + (if ($k.boots | tonumber? // 1) > 1 then ", \($k.boots) boots" else "" end)
+ + ($k.reasons | map("<br>" + h) | join("")) + "</td><td>"
+ + ([$k.files[] | select(test("\\.log$") or . == "manifest.txt" or . == "status.txt") | select(test("\\.stderr$") | not)
+    | link("\($k.dir)/\(.)"; .)] | join(" ")) + "</td></tr>"),
+"</tbody></table>",
+
+"<h2>Test by kernel</h2>",
+"<p class=\"meta\">A chip per outcome with its count; <span class=\"s-fail\">fail</span>, <span class=\"s-error\">error</span> and <span class=\"s-xpass\">xpass</span> are unexpected, <span class=\"s-xfail\">xfail</span> is a known kernel bug (tests/expectations.txt).</p>",
+"<table id=\"matrix\"><thead><tr><th>test</th>\($heads)</tr></thead><tbody>",
+($tests | to_entries[] | .key as $ti | .value as $t
+ | "<tr class=\"test\"><th><a href=\"#t\($ti)\">\($t | h)</a></th>"
+ + ([$dirs[] as $d | $all | map(select(.dir == $d and .test == $t)) as $rs
+     | "<td class=\"cell\">" + (if ($rs | length) == 0 then "<span class=\"s-none\">not run</span>" else
+	 ([order[] as $s | $rs | map(select(.status == $s)) | select(length > 0)
+	  | "<a class=\"chip s-\($s)\" href=\"#t\($ti)\">\(length) \($s)</a>"] | join("")) end) + "</td>"]
+    | join("")) + "</tr>"),
+"</tbody></table>",
+
+"<h2>Findings</h2>",
+(if ($findings | length) == 0 then "<p>No findings on any kernel.</p>" else
+ "<table id=\"findings\"><thead><tr><th>finding</th>\($heads)</tr></thead><tbody>",
+ ($findings[] as $f
+  | "<tr><th>\($f | h)</th>" + ([$dirs[] as $d | $all | map(select(.dir == $d and .finding == $f)) as $rs
+      | ($rs | map(.counts // {} | to_entries[]) | group_by(.key) | map("\(.[0].key) \(map(.value) | add)")) as $blocks
+      | "<td>" + (if ($rs | length) == 0 then "" else
+	  "\($rs | length) case(s)" + (if ($blocks | length) > 0 then "<br>blocks: \($blocks | join(", ") | h)" else "" end)
+	  + "<br>" + ($rs | map(select(detailed) | "<a href=\"#\(.id)\">\(.test | h)/\(.case | h)</a>") | .[0:5] | join("<br>"))
+	  + (if ($rs | length) > 5 then "<br>…" else "" end) end) + "</td>"] | join("")) + "</tr>"),
+ "</tbody></table>" end),
+
+"<h2>Cases</h2>",
+"<table id=\"cases\"><thead><tr><th>test</th><th>case</th>\($heads)</tr></thead><tbody>",
+(($all | group_by([.test, .case])) as $gs | range(0; $gs | length) as $i | $gs[$i] as $g
+ | ($tests | index($g[0].test)) as $ti
+ | "<tr class=\"case\"\(if $i == 0 or $gs[$i - 1][0].test != $g[0].test then " id=\"t\($ti)\"" else "" end)>"
+ + "<td>\($g[0].test | h)</td><td class=\"case\">\($g[0].case | h)</td>"
+ + ([$dirs[] as $d | ($g | map(select(.dir == $d)) | first) as $r
+     | if $r == null then "<td class=\"cell\"><span class=\"s-none\">-</span></td>"
+       else "<td class=\"cell\"><a class=\"s-\($r.status)\" title=\"\(($r.detail // "") | h)\" href=\""
+	 + (if ($r | detailed) then "#\($r.id)" else ("\($r.dir)/\($r.test).tap" | url | h) end)
+	 + "\">\($r | outcome | h)</a></td>" end] | join("")) + "</tr>"),
+"</tbody></table>",
+
+"<h2>Details</h2>",
+($all | map(select(detailed)) | if length == 0 then "<p>Every case passed or was skipped.</p>" else .[] |
+ "<section class=\"detail b-\(.status)\" id=\"\(.id)\"><h3>\(.dir | h) · \(.test | h)/\(.case | h): \(outcome | h)</h3><dl>"
+ + "<dt>detail</dt><dd>\((.detail // "") | h)</dd>"
+ + (if .errno then "<dt>errno</dt><dd>\(.errno | h)</dd>" else "" end)
+ + (if .expected then "<dt>expected</dt><dd>\(.expected | h) (commit \(.commit | h))</dd>" else "" end)
+ + (if (.blocks // 0) > 0 then "<dt>blocks</dt><dd>\(.blocks) verified; \(.counts | tojson | h); first bad \(.first_bad)</dd>" else "" end)
+ + (if .seed then "<dt>seed</dt><dd>\(.seed | h)</dd>" else "" end)
+ + (if .backing and .backing != "none" then "<dt>axes</dt><dd>\([.backing, .fs, .mr, .op, .variant] | map(select(. != null)) | join(" · ") | h)</dd>" else "" end)
+ + "<dt>files</dt><dd>" + ([taps[] as $t | link("\(.dir)/\($t)"; $t)]
+     + [link("\(.dir)/kernel.log"; "kernel.log")]
+     + (if .log then [link("\(.dir)/\(.log)"; .log)] else [] end)
+     + (dumps | if length > 0 then [link(.[0] | sub("[^/]*$"; ""); "dumps (\(length) files)")] + map(link(.; sub(".*/"; ""))) else [] end)
+     | join(" ")) + "</dd></dl>"
+ + (if ((.kmsg // []) | length) > 0 then "<pre>\(.kmsg | join("\n") | h)</pre>" else "" end)
+ + "</section>" end),
+"</body></html>"' >"$run/report.html.tmp" && mv "$run/report.html.tmp" "$run/report.html"
