@@ -64,8 +64,12 @@ static uint64_t check(struct mrl *m, const void *buf,
 	uint64_t bad;
 
 	pr_vreport_init(&vr);
+	/* dump the first few bad blocks of the case, not of every check */
 	bad = pr_verify_model(buf, m->n, m->bs, cur, prev, m->f.path,
-			      pr_dumpdir(m->ctx), label, &vr);
+			      m->res->vr.ndumped < PR_VERIFY_MAX_DUMPS ?
+				      pr_dumpdir(m->ctx) :
+				      NULL,
+			      label, &vr);
 	if (bad)
 		pr_diag("%s: %llu of %llu blocks bad, first at offset %lld (%s)",
 			label, (unsigned long long)bad,

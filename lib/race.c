@@ -193,9 +193,15 @@ static void judge_range(struct race *r, const void *buf, uint64_t off,
 	pthread_mutex_unlock(&r->vr_lock);
 }
 
-static void pick_range(struct race *r, uint64_t *s, size_t *off, size_t *len)
+/*
+ * A random block-aligned range.  The layout's range stays clear of the
+ * last block: collapse must leave something after it (EINVAL otherwise).
+ */
+static void pick_range(struct race *r, uint64_t *s, size_t *off, size_t *len,
+		       int for_layout)
 {
-	size_t a = rnd(s) % r->n, b = rnd(s) % r->n;
+	size_t n = for_layout && r->n > 1 ? r->n - 1 : r->n;
+	size_t a = rnd(s) % n, b = rnd(s) % n;
 
 	if (a > b) {
 		size_t t = a;
@@ -233,11 +239,15 @@ static void *layout_thread(void *arg)
 		uint32_t e = atomic_load(&r->epoch) + 1;
 		int rc;
 
-		pick_range(r, &s, &l.off, &l.len);
+		pick_range(r, &s, &l.off, &l.len, 1);
 		atomic_fetch_add(&r->wseq, 1);
 		pr_worker_enter(w, r->c->op->name, l.off, l.len);
 		rc = r->c->op->apply(&l);
 		pr_worker_leave(w);
+		if (rc == -EILSEQ) { /* dedupe: the device rewrote the range */
+			atomic_fetch_add(&r->wseq, 1);
+			continue;
+		}
 		if (rc == -EOPNOTSUPP || rc == -ENOTTY) {
 			r->skip_errno = -rc;
 			atomic_store(&r->stop, 1);
@@ -301,7 +311,7 @@ static void *rdma_thread(void *arg)
 		size_t off, len;
 		int rc;
 
-		pick_range(r, &s, &off, &len);
+		pick_range(r, &s, &off, &len, 0);
 		if ((rnd(&s) & 1) || !r->c->mr->device_writes) {
 			rc = rdma_xfer(r, 0, off, len, seq0);
 			if (!rc)
@@ -349,7 +359,7 @@ static void *file_thread(void *arg)
 		size_t off, len;
 		ssize_t got;
 
-		pick_range(r, &s, &off, &len);
+		pick_range(r, &s, &off, &len, 0);
 		pr_worker_enter(w, by_map ? "mapping read" : "pread", off, len);
 		if (by_map) {
 			bus_jmp = &jb;
