@@ -246,6 +246,7 @@ static void finish_case(struct run *r, struct pr_case *c,
 		.why = why,
 		.kmsg = kmsg,
 		.duration_ms = ms,
+		.run_seed = r->seed,
 	};
 	static char yaml[16384];
 

@@ -120,7 +120,9 @@ void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 		sb_quote(&s, res->vr.first_msg);
 		sb_printf(&s, "\n");
 	}
-	sb_printf(&s, "seed: %llu\n", (unsigned long long)res->seed);
+	sb_printf(&s, "seed: %llu\nreplay: --seed %llu --case '%s'\n",
+		  (unsigned long long)res->seed,
+		  (unsigned long long)r->run_seed, r->cs->name);
 	if (res->hang_op[0]) {
 		sb_printf(&s, "hang:\n  op: ");
 		sb_quote(&s, res->hang_op);
@@ -179,9 +181,10 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 	sb_printf(&s, ", \"blocks\": %llu, \"counts\": ",
 		  (unsigned long long)res->vr.nblocks);
 	counts(&s, &res->vr, ": ");
-	sb_printf(&s, ", \"first_bad\": %lld, \"seed\": %llu",
+	sb_printf(&s, ", \"first_bad\": %lld, \"seed\": %llu, \"run_seed\": %llu",
 		  (long long)(res->vr.nblocks ? res->vr.first_bad : -1),
-		  (unsigned long long)res->seed);
+		  (unsigned long long)res->seed,
+		  (unsigned long long)r->run_seed);
 	sb_printf(&s, ", \"ops\": %llu, \"xfers\": %llu, \"ms\": %ld",
 		  (unsigned long long)res->ops,
 		  (unsigned long long)res->xfers, r->duration_ms);

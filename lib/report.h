@@ -22,6 +22,7 @@ struct pr_case_report {
 	const struct pr_expectation *expect; /* matched line, or NULL */
 	const char *kmsg; /* kernel-log lines, '\n'-separated, or "" */
 	long duration_ms;
+	uint64_t run_seed; /* --seed that replays this case */
 };
 
 /* YAML lines (unindented, '\n'-separated) into @buf. */
