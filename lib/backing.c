@@ -34,15 +34,21 @@ const struct pr_backing pr_backing_fsdax = {
 	.needs = PR_NEED_SCRATCH | PR_NEED_DAX,
 };
 
-#define FS_BACKING(var, nm, knd, env)                                   \
-	const struct pr_backing var = { .name = nm, .kind = knd,         \
-					.dir_env = env, .fs = nm,        \
-					.needs = PR_NEED_SCRATCH }
+#define FS_BACKING(var, nm, knd, env)                                          \
+	const struct pr_backing var = {.name = nm,                             \
+				       .kind = knd,                            \
+				       .dir_env = env,                         \
+				       .fs = nm,                               \
+				       .needs = PR_NEED_SCRATCH}
 
 FS_BACKING(pr_backing_xfs, "xfs", "pagecache", "PINRACE_XFS_DIR");
 FS_BACKING(pr_backing_ext4, "ext4", "pagecache", "PINRACE_EXT4_DIR");
 FS_BACKING(pr_backing_btrfs, "btrfs", "pagecache", "PINRACE_BTRFS_DIR");
 FS_BACKING(pr_backing_tmpfs, "tmpfs", "shmem", "PINRACE_TMPFS_DIR");
+
+const struct pr_backing *const pr_backings_pagecache[] = {
+	&pr_backing_xfs, &pr_backing_ext4, &pr_backing_btrfs, &pr_backing_tmpfs,
+	NULL};
 
 const struct pr_backing pr_backing_tmp = {
 	.name = "tmp",
@@ -65,8 +71,8 @@ static const struct {
 	unsigned long magic;
 	const char *name;
 } fs_magics[] = {
-	{ 0x58465342, "xfs" },	  { 0xef53, "ext4" },	{ 0x9123683e, "btrfs" },
-	{ 0x01021994, "tmpfs" }, { 0x01021997, "9p" }, { 0x794c7630, "overlay" },
+	{0x58465342, "xfs"},   {0xef53, "ext4"},   {0x9123683e, "btrfs"},
+	{0x01021994, "tmpfs"}, {0x01021997, "9p"}, {0x794c7630, "overlay"},
 };
 
 const char *pr_backing_fs(const struct pr_backing *b, char *buf, size_t len)
@@ -92,7 +98,8 @@ int pr_fd_is_dax(int fd)
 	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
 		return -errno;
 	if (!(stx.stx_attributes_mask & STATX_ATTR_DAX))
-		return 0; /* kernel does not report it: not DAX as far as known */
+		return 0; /* kernel does not report it: not DAX as far as known
+			   */
 	return !!(stx.stx_attributes & STATX_ATTR_DAX);
 }
 

@@ -28,6 +28,8 @@ extern const struct pr_backing pr_backing_fsdax;
 /* One per filesystem of the page-cache matrix. */
 extern const struct pr_backing pr_backing_xfs, pr_backing_ext4,
 	pr_backing_btrfs, pr_backing_tmpfs;
+/* The page-cache matrix: xfs, ext4, btrfs, tmpfs; NULL-ended. */
+extern const struct pr_backing *const pr_backings_pagecache[];
 /* A scratch directory for self-tests ($PINRACE_TMP_DIR, default /tmp). */
 extern const struct pr_backing pr_backing_tmp;
 

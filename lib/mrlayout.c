@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "backing.h"
+#include "mrfile.h"
 #include "layout.h"
 #include "mrlayout.h"
 #include "mrmode.h"
@@ -15,18 +16,14 @@
 static const int map_shared = MAP_SHARED, map_private = MAP_PRIVATE;
 
 const struct pr_variant pr_variants_mapping[] = {
-	{ "shared", 0, &map_shared },
-	{ "private", 0, &map_private },
-	{}
-};
+	{"shared", 0, &map_shared}, {"private", 0, &map_private}, {}};
 
 struct mrl {
 	struct pr_ctx *ctx;
 	struct pr_result *res;
 	const struct pr_case *c;
-	struct pr_file f, src;
-	struct pr_rdma rdma;
-	struct ibv_mr *mr;
+	struct pr_mrfile mf;
+	struct pr_file *f, *src; /* &mf.f, &mf.src */
 	int private;
 	void *buf; /* staging for pwrite/pread */
 	size_t bs, n;
@@ -49,26 +46,28 @@ static void model_gen(struct mrl *m, struct pr_expect *model, uint32_t id,
 static void stamp(struct mrl *m, void *buf, uint32_t id, uint32_t gen,
 		  uint8_t writer)
 {
-	struct pr_stamp s = { .file_id = id, .gen = gen, .seed = m->ctx->seed,
-			      .writer = writer };
+	struct pr_stamp s = {.file_id = id,
+			     .gen = gen,
+			     .seed = m->ctx->seed,
+			     .writer = writer};
 
-	pr_blk_fill_range(buf, m->f.len, m->bs, &s);
+	pr_blk_fill_range(buf, m->f->len, m->bs, &s);
 }
 
 /* Verify @buf against @cur (and @prev for history), fold into the result. */
 static uint64_t check(struct mrl *m, const void *buf,
-		      const struct pr_expect *cur,
-		      const struct pr_expect *prev, const char *label)
+		      const struct pr_expect *cur, const struct pr_expect *prev,
+		      const char *label)
 {
 	struct pr_vreport vr;
 	uint64_t bad;
 
 	pr_vreport_init(&vr);
 	/* dump the first few bad blocks of the case, not of every check */
-	bad = pr_verify_model(buf, m->n, m->bs, cur, prev, m->f.path,
-			      m->res->vr.ndumped < PR_VERIFY_MAX_DUMPS ?
-				      pr_dumpdir(m->ctx) :
-				      NULL,
+	bad = pr_verify_model(buf, m->n, m->bs, cur, prev, m->f->path,
+			      m->res->vr.ndumped < PR_VERIFY_MAX_DUMPS
+				      ? pr_dumpdir(m->ctx)
+				      : NULL,
 			      label, &vr);
 	if (bad)
 		pr_diag("%s: %llu of %llu blocks bad, first at offset %lld (%s)",
@@ -88,7 +87,7 @@ static void set_by_device(struct pr_expect *model, size_t n, int on)
 static int xfer(struct mrl *m, int write, size_t off, size_t len)
 {
 	char err[256];
-	int rc = pr_rdma_xfer(&m->rdma, write, m->mr, off, len,
+	int rc = pr_rdma_xfer(&m->mf.rdma, write, m->mf.mr, off, len,
 			      m->ctx->prof.cqe_timeout_ms, err, sizeof(err));
 
 	if (rc) {
@@ -100,53 +99,29 @@ static int xfer(struct mrl *m, int write, size_t off, size_t len)
 	return 0;
 }
 
-static int open_file(struct mrl *m, struct pr_file *f, const char *tag,
-		     uint32_t id, int flags)
-{
-	int rc = pr_file_open(m->c->backing, tag, m->ctx->prof.file_size, id,
-			      flags, f);
-
-	if (rc)
-		pr_error(m->res, -rc, "creating %s: %s", tag, strerror(-rc));
-	return rc;
-}
-
 static int open_all(struct mrl *m)
 {
 	const int *flags = m->c->variant ? m->c->variant->priv : NULL;
-	char err[256];
-	int rc;
 
 	m->private = flags && *flags == MAP_PRIVATE;
-	if (open_file(m, &m->f, "a", 1, flags ? *flags : MAP_SHARED) ||
-	    (m->c->op->needs_src && open_file(m, &m->src, "b", 2, 0)))
+	if (pr_mrfile_open(&m->mf, m->ctx, m->c, flags ? *flags : MAP_SHARED,
+			   m->res))
 		return -1;
 	m->bs = m->ctx->prof.block_size;
-	m->n = m->f.len / m->bs;
-	m->buf = aligned_alloc(4096, m->f.len);
+	m->n = m->f->len / m->bs;
+	m->buf = aligned_alloc(4096, m->f->len);
 	m->cur = calloc(4 * m->n, sizeof(*m->cur));
 	if (!m->buf || !m->cur)
 		return fail_alloc(m, "buffers");
 	m->prev = m->cur + m->n;
 	m->dev = m->prev + m->n;
 	m->src_model = m->dev + m->n;
-	rc = pr_rdma_open(&m->rdma, m->ctx->rdma_dev, m->f.len, err,
-			  sizeof(err));
-	if (rc) {
-		pr_error(m->res, -rc, "%s", err);
-		return -1;
-	}
 	return 0;
 }
 
 static void close_all(struct mrl *m)
 {
-	if (m->mr)
-		ibv_dereg_mr(m->mr);
-	if (m->rdma.ctx)
-		pr_rdma_close(&m->rdma);
-	pr_file_close(&m->src);
-	pr_file_close(&m->f);
+	pr_mrfile_close(&m->mf);
 	free(m->buf);
 	free(m->cur);
 }
@@ -158,8 +133,8 @@ static void close_all(struct mrl *m)
 static void check_mid_page(struct mrl *m)
 {
 	size_t off = 1024, len = 2048, i;
-	const unsigned char *want = (const unsigned char *)m->f.map + off;
-	const unsigned char *got = m->rdma.buf;
+	const unsigned char *want = (const unsigned char *)m->f->map + off;
+	const unsigned char *got = m->mf.rdma.buf;
 
 	if (xfer(m, 0, off, len))
 		return;
@@ -170,49 +145,45 @@ static void check_mid_page(struct mrl *m)
 	pr_fail(m->res, PR_F_MISPLACED,
 		"before any layout change, an RDMA READ of %zu bytes at offset %zu returned other bytes than the mapping holds (first difference at offset %zu)%s",
 		len, off, off + i,
-		memcmp(got, m->f.map, len) ? "" :
-					     ": it returned the bytes at offset 0, the start of the page");
+		memcmp(got, m->f->map, len)
+			? ""
+			: ": it returned the bytes at offset 0, the start of the page");
 }
 
 /* Steps 1-2: generation 1 in place and seen by the device. */
 static int register_mr(struct mrl *m)
 {
 	const struct pr_case *c = m->c;
-	int err;
 
 	/* Through the mapping when it is shared; a private mapping's stores
 	 * would only reach private copies, so the file gets pwrite(). */
 	if (m->private) {
-		stamp(m, m->buf, m->f.id, 1, PR_W_PWRITE);
-		if (pwrite(m->f.fd, m->buf, m->f.len, 0) != (ssize_t)m->f.len) {
+		stamp(m, m->buf, m->f->id, 1, PR_W_PWRITE);
+		if (pwrite(m->f->fd, m->buf, m->f->len, 0) !=
+		    (ssize_t)m->f->len) {
 			pr_error(m->res, errno, "stamping generation 1");
 			return -1;
 		}
 	} else {
-		stamp(m, m->f.map, m->f.id, 1, PR_W_MMAP);
+		stamp(m, m->f->map, m->f->id, 1, PR_W_MMAP);
 	}
-	model_gen(m, m->cur, m->f.id, 1);
-	if (m->src.map) {
-		stamp(m, m->buf, m->src.id, 1, PR_W_PWRITE);
-		if (pwrite(m->src.fd, m->buf, m->src.len, 0) !=
-		    (ssize_t)m->src.len) {
+	model_gen(m, m->cur, m->f->id, 1);
+	if (m->src->map) {
+		stamp(m, m->buf, m->src->id, 1, PR_W_PWRITE);
+		if (pwrite(m->src->fd, m->buf, m->src->len, 0) !=
+		    (ssize_t)m->src->len) {
 			pr_error(m->res, errno, "stamping the second file");
 			return -1;
 		}
-		model_gen(m, m->src_model, m->src.id, 1);
+		model_gen(m, m->src_model, m->src->id, 1);
 	}
-	m->mr = pr_rdma_reg(&m->rdma, m->f.map, m->f.len, c->mr->access, &err);
-	if (!m->mr) {
-		pr_refused(m->res, err, "ibv_reg_mr(%s) on %s refused: %s",
-			   c->mr->name, c->backing->kind, strerror(err));
-		pr_diag("registration refused: %s", strerrorname_np(err));
+	if (pr_mrfile_register(&m->mf, c, m->res))
 		return -1;
-	}
-	if (xfer(m, 0, 0, m->f.len))
+	if (xfer(m, 0, 0, m->f->len))
 		return -1;
 	/* Wrong data from a freshly registered MR is a finding of its own;
 	 * the layout change cannot be judged on top of it. */
-	if (check(m, m->rdma.buf, m->cur, NULL, "control-read")) {
+	if (check(m, m->mf.rdma.buf, m->cur, NULL, "control-read")) {
 		pr_note(m->res,
 			"the device misread the MR before any layout change");
 		return -1;
@@ -234,15 +205,15 @@ static void device_expectation(struct mrl *m)
 	if (!m->private)
 		return;
 	for (size_t i = 0; i < m->n; i++) {
-		const char *blk = (const char *)m->f.map + i * m->bs;
+		const char *blk = (const char *)m->f->map + i * m->bs;
 		struct pr_blk_hdr h;
 
 		memcpy(&h, blk, sizeof(h));
 		if (pr_blk_hdr_valid(&h, m->bs))
-			m->dev[i] = (struct pr_expect){ .file_id = h.file_id,
-							.gen = h.gen,
-							.offset = h.offset,
-							.seed = m->ctx->seed };
+			m->dev[i] = (struct pr_expect){.file_id = h.file_id,
+						       .gen = h.gen,
+						       .offset = h.offset,
+						       .seed = m->ctx->seed};
 		else if (pr_verify_block(blk, m->bs, &m->cur[i], NULL) ==
 			 PR_BLK_ZERO)
 			m->dev[i].gen = PR_GEN_HOLE;
@@ -255,13 +226,13 @@ static void device_expectation(struct mrl *m)
 static void device_read(struct mrl *m, const char *label)
 {
 	device_expectation(m);
-	if (!xfer(m, 0, 0, m->f.len))
-		check(m, m->rdma.buf, m->dev, m->prev, label);
+	if (!xfer(m, 0, 0, m->f->len))
+		check(m, m->mf.rdma.buf, m->dev, m->prev, label);
 }
 
 static int read_file(struct mrl *m)
 {
-	if (pread(m->f.fd, m->buf, m->f.len, 0) == (ssize_t)m->f.len)
+	if (pread(m->f->fd, m->buf, m->f->len, 0) == (ssize_t)m->f->len)
 		return 0;
 	pr_error(m->res, errno, "pread: %s", strerror(errno));
 	return -1;
@@ -271,9 +242,12 @@ static int read_file(struct mrl *m)
 static int layout_change(struct mrl *m)
 {
 	const struct pr_layout_op *op = m->c->op;
-	struct pr_layout l = { .f = &m->f, .src = &m->src, .bs = m->bs,
-			       .nblocks = m->n, .model = m->cur,
-			       .src_model = m->src_model };
+	struct pr_layout l = {.f = m->f,
+			      .src = m->src,
+			      .bs = m->bs,
+			      .nblocks = m->n,
+			      .model = m->cur,
+			      .src_model = m->src_model};
 	int rc;
 
 	pr_layout_range(&l);
@@ -302,13 +276,13 @@ static int layout_change(struct mrl *m)
 static int rewrite(struct mrl *m)
 {
 	memcpy(m->prev, m->cur, m->n * sizeof(*m->cur));
-	stamp(m, m->buf, m->f.id, 2, PR_W_PWRITE);
-	if (pwrite(m->f.fd, m->buf, m->f.len, 0) != (ssize_t)m->f.len) {
+	stamp(m, m->buf, m->f->id, 2, PR_W_PWRITE);
+	if (pwrite(m->f->fd, m->buf, m->f->len, 0) != (ssize_t)m->f->len) {
 		pr_error(m->res, errno, "pwrite generation 2: %s",
 			 strerror(errno));
 		return -1;
 	}
-	model_gen(m, m->cur, m->f.id, 2);
+	model_gen(m, m->cur, m->f->id, 2);
 	device_read(m, "device-after-rewrite");
 	return 0;
 }
@@ -321,12 +295,12 @@ static void device_write(struct mrl *m)
 	memcpy(m->prev, m->cur, m->n * sizeof(*m->cur));
 	device_expectation(m); /* what the mapping held before: m->dev */
 	memcpy(m->prev, m->dev, m->n * sizeof(*m->dev));
-	stamp(m, m->rdma.buf, m->f.id, 3, PR_W_RDMA);
-	if (xfer(m, 1, 0, m->f.len))
+	stamp(m, m->mf.rdma.buf, m->f->id, 3, PR_W_RDMA);
+	if (xfer(m, 1, 0, m->f->len))
 		return;
-	model_gen(m, gen3, m->f.id, 3);
+	model_gen(m, gen3, m->f->id, 3);
 	set_by_device(gen3, m->n, 1);
-	check(m, m->f.map, gen3, m->prev, "mapping-after-device-write");
+	check(m, m->f->map, gen3, m->prev, "mapping-after-device-write");
 	if (read_file(m))
 		return;
 	if (m->private) /* the file keeps generation 2: private is private */
@@ -338,18 +312,20 @@ static void device_write(struct mrl *m)
 void pr_mrlayout_case(struct pr_ctx *ctx, const struct pr_case *c,
 		      struct pr_result *res)
 {
-	struct mrl m = { .ctx = ctx, .res = res, .c = c,
-			 .f = { .fd = -1 }, .src = { .fd = -1 } };
+	struct mrl m = {.ctx = ctx, .res = res, .c = c};
 
-	if (open_all(&m) || register_mr(&m) || layout_change(&m) ||
-	    rewrite(&m))
+	m.f = &m.mf.f;
+	m.src = &m.mf.src;
+
+	if (open_all(&m) || register_mr(&m) || layout_change(&m) || rewrite(&m))
 		goto out;
 	if (c->mr->device_writes)
 		device_write(&m);
 	else
 		pr_note(res, "read-only MR: no device write");
 	if (res->status == PR_PASS && res->finding <= PR_F_REFUSED)
-		pr_note(res, "coherent: device, mapping and file agree after %s",
+		pr_note(res,
+			"coherent: device, mapping and file agree after %s",
 			c->op->name);
 out:
 	close_all(&m);

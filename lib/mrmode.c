@@ -5,8 +5,9 @@
 #include "mrmode.h"
 #include "needs.h"
 
-#define RW (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | \
-	    IBV_ACCESS_REMOTE_WRITE)
+#define RW                                                                     \
+	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |                     \
+	 IBV_ACCESS_REMOTE_WRITE)
 
 const struct pr_mr_mode pr_mr_pinned_rw = {
 	.name = "pinned-rw",
@@ -28,3 +29,6 @@ const struct pr_mr_mode pr_mr_odp = {
 	.device_writes = 1,
 	.needs = PR_NEED_RDMA | PR_NEED_ODP,
 };
+
+const struct pr_mr_mode *const pr_mr_modes_all[] = {
+	&pr_mr_pinned_rw, &pr_mr_pinned_ro, &pr_mr_odp, NULL};

@@ -17,5 +17,7 @@ struct pr_mr_mode {
 extern const struct pr_mr_mode pr_mr_pinned_rw;
 extern const struct pr_mr_mode pr_mr_pinned_ro;
 extern const struct pr_mr_mode pr_mr_odp;
+/* pinned-rw, pinned-ro, odp; NULL-ended. */
+extern const struct pr_mr_mode *const pr_mr_modes_all[];
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "backing.h"
 #include "layout.h"
+#include "mrfile.h"
 #include "mrmode.h"
 #include "race.h"
 #include "verbs.h"
@@ -25,24 +26,23 @@ struct race {
 	struct pr_ctx *ctx;
 	struct pr_result *res;
 	const struct pr_case *c;
-	struct pr_file f, src;
-	struct pr_rdma rdma;
-	struct ibv_mr *mr;
+	struct pr_mrfile mf;
+	struct pr_file *f, *src; /* &mf.f, &mf.src */
 	size_t bs, n;
 	uint64_t seed;
 	/* what the operation may legitimately leave, from its model */
 	int makes_holes, moves_blocks, brings_src;
 	_Atomic uint32_t epoch; /* last generation completely written */
-	_Atomic uint64_t wseq; /* odd while the layout thread changes data */
+	_Atomic uint64_t wseq;	/* odd while the layout thread changes data */
 	_Atomic int stop;
 	pthread_rwlock_t restamp; /* device writes vs the rewrite */
-	pthread_mutex_t vr_lock; /* the result, the wording budget */
-	int nsaid; /* bad blocks worded so far */
+	pthread_mutex_t vr_lock;  /* the result, the wording budget */
+	int nsaid;		  /* bad blocks worded so far */
 	struct timespec deadline;
 	struct pr_worker w[NWORKERS];
-	void *stage; /* the layout thread's rewrite buffer */
+	void *stage;	/* the layout thread's rewrite buffer */
 	int skip_errno; /* the operation is unsupported here */
-	int abandoned; /* a worker is stuck for good: leave it */
+	int abandoned;	/* a worker is stuck for good: leave it */
 	char error[384];
 };
 
@@ -98,8 +98,10 @@ static void stop_with(struct race *r, const char *fmt, const char *a,
 static void learn_op(struct race *r)
 {
 	struct pr_expect *m = calloc(2 * r->n, sizeof(*m));
-	struct pr_layout l = { .bs = r->bs, .nblocks = r->n, .model = m,
-			       .src_model = m + r->n };
+	struct pr_layout l = {.bs = r->bs,
+			      .nblocks = r->n,
+			      .model = m,
+			      .src_model = m + r->n};
 
 	if (!m)
 		return;
@@ -108,8 +110,8 @@ static void learn_op(struct race *r)
 	pr_layout_range(&l);
 	r->c->op->model(&l);
 	for (size_t i = 0; i < r->n; i++) {
-		r->makes_holes |= m[i].gen == PR_GEN_HOLE ||
-				  m[i].gen == PR_GEN_ANY;
+		r->makes_holes |=
+			m[i].gen == PR_GEN_HOLE || m[i].gen == PR_GEN_ANY;
 		r->brings_src |= m[i].file_id == 2;
 		r->moves_blocks |= m[i].offset != i * r->bs;
 	}
@@ -124,8 +126,8 @@ static void learn_op(struct race *r)
 static enum pr_class judge(struct race *r, const unsigned char *blk,
 			   uint64_t pos, uint32_t e0, int quiet)
 {
-	struct pr_expect e = { .file_id = r->f.id, .gen = e0, .offset = pos,
-			       .seed = r->seed };
+	struct pr_expect e = {
+		.file_id = r->f->id, .gen = e0, .offset = pos, .seed = r->seed};
 	struct pr_blk_hdr h;
 	enum pr_class c = pr_verify_block(blk, r->bs, &e, &h);
 
@@ -133,21 +135,22 @@ static enum pr_class judge(struct race *r, const unsigned char *blk,
 	case PR_BLK_ZERO:
 		return r->makes_holes ? PR_BLK_OK : c;
 	case PR_BLK_FUTURE: /* newer than e0: fine */
-		return pr_blk_data_valid(blk, r->bs) || !quiet ? PR_BLK_OK :
-								 PR_BLK_TORN;
+		return pr_blk_data_valid(blk, r->bs) || !quiet ? PR_BLK_OK
+							       : PR_BLK_TORN;
 	case PR_BLK_TORN:
 	case PR_BLK_CORRUPT:
 		return quiet ? c : PR_BLK_OK;
 	case PR_BLK_MISPLACED:
 		return r->moves_blocks ? PR_BLK_OK : c;
 	case PR_BLK_CROSS:
-		return r->brings_src && h.file_id == r->src.id &&
-				       h.seed == r->seed ?
-			       PR_BLK_OK :
-			       c;
+		return r->brings_src && h.file_id == r->src->id &&
+				       h.seed == r->seed
+			       ? PR_BLK_OK
+			       : c;
 	case PR_BLK_STALE: /* older than what was done before the read */
 		if (r->moves_blocks && h.offset != pos)
-			return PR_BLK_OK; /* an old block moved here: in flight */
+			return PR_BLK_OK; /* an old block moved here: in flight
+					   */
 		return c;
 	default:
 		return c;
@@ -162,10 +165,12 @@ static void judge_range(struct race *r, const void *buf, uint64_t off,
 
 	pr_vreport_init(&vr);
 	for (size_t i = 0; i < len / r->bs; i++) {
-		const unsigned char *blk = (const unsigned char *)buf + i * r->bs;
-		struct pr_expect e = { .file_id = r->f.id, .gen = e0,
-				       .offset = off + i * r->bs,
-				       .seed = r->seed };
+		const unsigned char *blk =
+			(const unsigned char *)buf + i * r->bs;
+		struct pr_expect e = {.file_id = r->f->id,
+				      .gen = e0,
+				      .offset = off + i * r->bs,
+				      .seed = r->seed};
 		enum pr_class c = judge(r, blk, e.offset, e0, quiet);
 
 		vr.nblocks++;
@@ -175,7 +180,7 @@ static void judge_range(struct race *r, const void *buf, uint64_t off,
 		pthread_mutex_lock(&r->vr_lock);
 		if (r->nsaid < PR_VERIFY_MAX_DUMPS) {
 			pr_vreport_init(&say);
-			pr_verify_range(blk, r->bs, r->bs, &e, r->f.path,
+			pr_verify_range(blk, r->bs, r->bs, &e, r->f->path,
 					pr_dumpdir(r->ctx), label, &say);
 			if (vr.first_bad < 0)
 				memcpy(vr.first_msg, say.first_msg,
@@ -217,8 +222,11 @@ static void pick_range(struct race *r, uint64_t *s, size_t *off, size_t *len,
 static void stamp(struct race *r, void *buf, size_t off, size_t len,
 		  uint32_t gen, int writer)
 {
-	struct pr_stamp s = { .file_id = r->f.id, .gen = gen, .offset = off,
-			      .seed = r->seed, .writer = writer };
+	struct pr_stamp s = {.file_id = r->f->id,
+			     .gen = gen,
+			     .offset = off,
+			     .seed = r->seed,
+			     .writer = writer};
 
 	pr_blk_fill_range(buf, len, r->bs, &s);
 }
@@ -228,8 +236,8 @@ static void *layout_thread(void *arg)
 	struct race *r = arg;
 	struct pr_worker *w = &r->w[W_LAYOUT];
 	uint64_t s = r->seed ^ 0x1111;
-	struct pr_layout l = { .f = &r->f, .src = &r->src, .bs = r->bs,
-			       .nblocks = r->n };
+	struct pr_layout l = {
+		.f = r->f, .src = r->src, .bs = r->bs, .nblocks = r->n};
 	struct pr_expect *scratch = calloc(2 * r->n, sizeof(*scratch));
 
 	w->tid = syscall(SYS_gettid);
@@ -257,10 +265,11 @@ static void *layout_thread(void *arg)
 		if (rc)
 			break;
 		r->res->ops++;
-		stamp(r, r->stage, 0, r->f.len, e, PR_W_PWRITE);
+		stamp(r, r->stage, 0, r->f->len, e, PR_W_PWRITE);
 		pthread_rwlock_wrlock(&r->restamp);
-		pr_worker_enter(w, "pwrite", 0, r->f.len);
-		rc = pwrite(r->f.fd, r->stage, r->f.len, 0) == (ssize_t)r->f.len;
+		pr_worker_enter(w, "pwrite", 0, r->f->len);
+		rc = pwrite(r->f->fd, r->stage, r->f->len, 0) ==
+		     (ssize_t)r->f->len;
 		pr_worker_leave(w);
 		if (rc)
 			atomic_store(&r->epoch, e);
@@ -284,7 +293,7 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 	int rc;
 
 	pr_worker_enter(w, write ? "RDMA WRITE" : "RDMA READ", off, len);
-	rc = pr_rdma_xfer(&r->rdma, write, r->mr, off, len,
+	rc = pr_rdma_xfer(&r->mf.rdma, write, r->mf.mr, off, len,
 			  r->ctx->prof.cqe_timeout_ms, err, sizeof(err));
 	pr_worker_leave(w);
 	if (!rc) {
@@ -293,7 +302,7 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 	}
 	/* in flight when posted (odd), or the layout moved during it */
 	if (rc > 0 && ((seq0 & 1) || atomic_load(&r->wseq) != seq0) &&
-	    !pr_rdma_reconnect(&r->rdma))
+	    !pr_rdma_reconnect(&r->mf.rdma))
 		return 1; /* raced a layout change: legitimate */
 	stop_with(r, "RDMA %s: %s", write ? "WRITE" : "READ", err);
 	return -1;
@@ -315,7 +324,7 @@ static void *rdma_thread(void *arg)
 		if ((rnd(&s) & 1) || !r->c->mr->device_writes) {
 			rc = rdma_xfer(r, 0, off, len, seq0);
 			if (!rc)
-				judge_range(r, r->rdma.buf, off, len, e0,
+				judge_range(r, r->mf.rdma.buf, off, len, e0,
 					    seq0 == atomic_load(&r->wseq) &&
 						    !(seq0 & 1),
 					    "race-device-read");
@@ -323,7 +332,7 @@ static void *rdma_thread(void *arg)
 			/* rewrite the current generation: never older data */
 			pthread_rwlock_rdlock(&r->restamp);
 			e0 = atomic_load(&r->epoch);
-			stamp(r, r->rdma.buf, off, len, e0, PR_W_RDMA);
+			stamp(r, r->mf.rdma.buf, off, len, e0, PR_W_RDMA);
 			rc = rdma_xfer(r, 1, off, len, seq0);
 			pthread_rwlock_unlock(&r->restamp);
 		}
@@ -348,7 +357,7 @@ static void *file_thread(void *arg)
 	struct race *r = arg;
 	struct pr_worker *w = &r->w[W_FILE];
 	uint64_t s = r->seed ^ 0x3333;
-	void *buf = malloc(r->f.len);
+	void *buf = malloc(r->f->len);
 	sigjmp_buf jb;
 
 	w->tid = syscall(SYS_gettid);
@@ -368,18 +377,19 @@ static void *file_thread(void *arg)
 				pr_worker_leave(w);
 				continue;
 			}
-			memcpy(buf, (char *)r->f.map + off, len);
+			memcpy(buf, (char *)r->f->map + off, len);
 			bus_jmp = NULL;
 			got = len;
 		} else {
-			got = pread(r->f.fd, buf, len, off);
+			got = pread(r->f->fd, buf, len, off);
 		}
 		pr_worker_leave(w);
 		if (got == (ssize_t)len)
 			judge_range(r, buf, off, len, e0,
-				    seq0 == atomic_load(&r->wseq) && !(seq0 & 1),
-				    by_map ? "race-mapping-read" :
-					     "race-file-read");
+				    seq0 == atomic_load(&r->wseq) &&
+					    !(seq0 & 1),
+				    by_map ? "race-mapping-read"
+					   : "race-file-read");
 	}
 	free(buf);
 	return NULL;
@@ -390,29 +400,29 @@ static void *file_thread(void *arg)
 static void final_check(struct race *r)
 {
 	uint32_t e = atomic_load(&r->epoch);
-	struct pr_expect want = { .file_id = r->f.id, .gen = e,
-				  .seed = r->seed };
+	struct pr_expect want = {
+		.file_id = r->f->id, .gen = e, .seed = r->seed};
 	struct pr_vreport vr;
 
-	if (rdma_xfer(r, 0, 0, r->f.len, 0))
+	if (rdma_xfer(r, 0, 0, r->f->len, 0))
 		return;
 	pr_vreport_init(&vr);
-	pr_verify_range(r->rdma.buf, r->f.len, r->bs, &want, r->f.path,
+	pr_verify_range(r->mf.rdma.buf, r->f->len, r->bs, &want, r->f->path,
 			pr_dumpdir(r->ctx), "final-device-read", &vr);
 	pr_result_verified(r->res, &vr, 1);
 	if (!r->c->mr->device_writes)
 		return;
-	stamp(r, r->rdma.buf, 0, r->f.len, e + 1, PR_W_RDMA);
-	if (rdma_xfer(r, 1, 0, r->f.len, 0) ||
-	    pread(r->f.fd, r->stage, r->f.len, 0) != (ssize_t)r->f.len)
+	stamp(r, r->mf.rdma.buf, 0, r->f->len, e + 1, PR_W_RDMA);
+	if (rdma_xfer(r, 1, 0, r->f->len, 0) ||
+	    pread(r->f->fd, r->stage, r->f->len, 0) != (ssize_t)r->f->len)
 		return;
 	want.gen = e + 1;
 	want.by_device = 1;
 	pr_vreport_init(&vr);
-	pr_verify_range(r->stage, r->f.len, r->bs, &want, r->f.path,
+	pr_verify_range(r->stage, r->f->len, r->bs, &want, r->f->path,
 			pr_dumpdir(r->ctx), "final-file-after-device-write",
 			&vr);
-	pr_verify_range(r->f.map, r->f.len, r->bs, &want, r->f.path,
+	pr_verify_range(r->f->map, r->f->len, r->bs, &want, r->f->path,
 			pr_dumpdir(r->ctx), "final-mapping-after-device-write",
 			&vr);
 	pr_result_verified(r->res, &vr, 1);
@@ -420,55 +430,32 @@ static void final_check(struct race *r)
 
 static int setup(struct race *r)
 {
-	char err[256];
-	int rc, e;
-
 	r->bs = r->ctx->prof.block_size;
-	rc = pr_file_open(r->c->backing, "a", r->ctx->prof.file_size, 1, 0,
-			  &r->f);
-	if (!rc && r->c->op->needs_src)
-		rc = pr_file_open(r->c->backing, "b", r->ctx->prof.file_size,
-				  2, 0, &r->src);
-	r->stage = rc ? NULL : aligned_alloc(4096, r->f.len);
-	if (rc || !r->stage) {
-		pr_error(r->res, rc ? -rc : ENOMEM, "creating the files: %s",
-			 strerror(rc ? -rc : ENOMEM));
+	if (pr_mrfile_open(&r->mf, r->ctx, r->c, MAP_SHARED, r->res))
+		return -1;
+	r->stage = aligned_alloc(4096, r->f->len);
+	if (!r->stage) {
+		pr_error(r->res, ENOMEM, "staging buffer");
 		return -1;
 	}
-	r->n = r->f.len / r->bs;
+	r->n = r->f->len / r->bs;
 	learn_op(r);
-	stamp(r, r->f.map, 0, r->f.len, 1, PR_W_MMAP);
-	if (r->src.map) {
-		struct pr_stamp s = { .file_id = r->src.id, .gen = 1,
-				      .seed = r->seed, .writer = PR_W_PWRITE };
+	stamp(r, r->f->map, 0, r->f->len, 1, PR_W_MMAP);
+	if (r->src->map) {
+		struct pr_stamp s = {.file_id = r->src->id,
+				     .gen = 1,
+				     .seed = r->seed,
+				     .writer = PR_W_PWRITE};
 
-		pr_blk_fill_range(r->src.map, r->src.len, r->bs, &s);
+		pr_blk_fill_range(r->src->map, r->src->len, r->bs, &s);
 	}
 	atomic_store(&r->epoch, 1);
-	rc = pr_rdma_open(&r->rdma, r->ctx->rdma_dev, r->f.len, err,
-			  sizeof(err));
-	if (rc) {
-		pr_error(r->res, -rc, "%s", err);
-		return -1;
-	}
-	r->mr = pr_rdma_reg(&r->rdma, r->f.map, r->f.len, r->c->mr->access,
-			    &e);
-	if (!r->mr) {
-		pr_refused(r->res, e, "ibv_reg_mr(%s) on %s refused: %s",
-			   r->c->mr->name, r->c->backing->kind, strerror(e));
-		return -1;
-	}
-	return 0;
+	return pr_mrfile_register(&r->mf, r->c, r->res);
 }
 
 static void teardown(struct race *r)
 {
-	if (r->mr)
-		ibv_dereg_mr(r->mr);
-	if (r->rdma.ctx)
-		pr_rdma_close(&r->rdma);
-	pr_file_close(&r->src);
-	pr_file_close(&r->f);
+	pr_mrfile_close(&r->mf);
 	free(r->stage);
 }
 
@@ -477,24 +464,23 @@ static void *(*const workers[NWORKERS])(void *) = {
 	[W_RDMA] = rdma_thread,
 	[W_FILE] = file_thread,
 };
-static const char *const worker_names[NWORKERS] = { "layout", "rdma",
-						    "file" };
+static const char *const worker_names[NWORKERS] = {"layout", "rdma", "file"};
 
 /* Release steps for the watchdog. */
 static void wd_unmap(void *arg)
 {
 	struct race *r = arg;
 
-	if (r->f.map && !munmap(r->f.map, r->f.len))
-		r->f.map = NULL;
+	if (r->f->map && !munmap(r->f->map, r->f->len))
+		r->f->map = NULL;
 }
 
 static void wd_deregister(void *arg)
 {
 	struct race *r = arg;
-	struct ibv_mr *mr = r->mr;
+	struct ibv_mr *mr = r->mf.mr;
 
-	r->mr = NULL;
+	r->mf.mr = NULL;
 	if (mr)
 		ibv_dereg_mr(mr);
 }
@@ -503,7 +489,7 @@ static void wd_deregister(void *arg)
 static void join_all(struct race *r, pthread_t *t, int n,
 		     struct pr_watchdog *wd)
 {
-	int joined[NWORKERS] = { 0 }, left = n;
+	int joined[NWORKERS] = {0}, left = n;
 
 	while (left) {
 		for (int i = 0; i < n; i++) {
@@ -522,7 +508,8 @@ static void join_all(struct race *r, pthread_t *t, int n,
 				left--;
 			}
 		}
-		if (left && r->res->hang_release[0] && pr_watchdog_unreleased(wd)) {
+		if (left && r->res->hang_release[0] &&
+		    pr_watchdog_unreleased(wd)) {
 			r->abandoned = 1;
 			return;
 		}
@@ -532,7 +519,7 @@ static void join_all(struct race *r, pthread_t *t, int n,
 /* Until the deadline, or until a worker stopped everything. */
 static void wait_deadline(struct race *r)
 {
-	struct timespec ms = { 0, 50 * 1000 * 1000 };
+	struct timespec ms = {0, 50 * 1000 * 1000};
 
 	while (!expired(r))
 		nanosleep(&ms, NULL);
@@ -542,11 +529,15 @@ static void run_threads(struct race *r)
 {
 	pthread_t t[NWORKERS];
 	int started = 0;
-	struct pr_watchdog wd = { .w = r->w, .threads = t, .nw = NWORKERS,
-				  .bound = r->ctx->prof.hang_bound,
-				  .stop = &r->stop, .unmap = wd_unmap,
-				  .deregister = wd_deregister, .arg = r,
-				  .res = r->res };
+	struct pr_watchdog wd = {.w = r->w,
+				 .threads = t,
+				 .nw = NWORKERS,
+				 .bound = r->ctx->prof.hang_bound,
+				 .stop = &r->stop,
+				 .unmap = wd_unmap,
+				 .deregister = wd_deregister,
+				 .arg = r,
+				 .res = r->res};
 
 	clock_gettime(CLOCK_MONOTONIC, &r->deadline);
 	r->deadline.tv_sec += r->ctx->prof.duration;
@@ -572,9 +563,10 @@ static void run_threads(struct race *r)
 void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 		  struct pr_result *res)
 {
-	struct race r = { .ctx = ctx, .res = res, .c = c, .seed = ctx->seed,
-			  .f = { .fd = -1 }, .src = { .fd = -1 } };
+	struct race r = {.ctx = ctx, .res = res, .c = c, .seed = ctx->seed};
 
+	r.f = &r.mf.f;
+	r.src = &r.mf.src;
 	pthread_rwlock_init(&r.restamp, NULL);
 	pthread_mutex_init(&r.vr_lock, NULL);
 	if (setup(&r))
@@ -582,7 +574,9 @@ void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 	run_threads(&r);
 	if (res->finding == PR_F_HANG) {
 		if (r.abandoned)
-			pr_error(res, 0, "a stuck call could not be released: the process is abandoned");
+			pr_error(
+				res, 0,
+				"a stuck call could not be released: the process is abandoned");
 		else
 			teardown(&r);
 		return; /* the data after a forced release says nothing */
@@ -597,7 +591,8 @@ void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 		goto out;
 	}
 	final_check(&r);
-	pr_note(res, "%llu %s, %llu transfers, %llu file reads in %d s (seed %llu)",
+	pr_note(res,
+		"%llu %s, %llu transfers, %llu file reads in %d s (seed %llu)",
 		(unsigned long long)res->ops, c->op->name,
 		(unsigned long long)res->xfers,
 		(unsigned long long)r.w[W_FILE].progress, ctx->prof.duration,

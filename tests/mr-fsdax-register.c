@@ -13,9 +13,6 @@
 
 static const struct pr_backing *const backings[] = { &pr_backing_fsdax,
 						     NULL };
-static const struct pr_mr_mode *const mrs[] = { &pr_mr_pinned_rw,
-						&pr_mr_pinned_ro, &pr_mr_odp,
-						NULL };
 static const struct pr_layout_op *const ops[] = { &pr_op_truncate_extend,
 						  NULL };
 static const char *const tags[] = {
@@ -30,7 +27,7 @@ static const struct pr_test test = {
 	.needs = PR_NEED_RDMA,
 	.tags = tags,
 	.backings = backings,
-	.mrs = mrs,
+	.mrs = pr_mr_modes_all,
 	.ops = ops,
 	.body = pr_mrlayout_case,
 };

@@ -13,13 +13,6 @@
 #include "mrlayout.h"
 #include "mrmode.h"
 
-static const struct pr_backing *const backings[] = {
-	&pr_backing_xfs, &pr_backing_ext4, &pr_backing_btrfs,
-	&pr_backing_tmpfs, NULL
-};
-static const struct pr_mr_mode *const mrs[] = { &pr_mr_pinned_rw,
-						&pr_mr_pinned_ro, &pr_mr_odp,
-						NULL };
 static const char *const tags[] = {
 	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
 	"a6e79df92e4a mm/gup: disallow FOLL_LONGTERM GUP-fast writing to file-backed mappings",
@@ -31,8 +24,8 @@ static const struct pr_test test = {
 	.desc = "MR over file mappings on xfs/ext4/btrfs/tmpfs vs every layout operation",
 	.needs = PR_NEED_RDMA,
 	.tags = tags,
-	.backings = backings,
-	.mrs = mrs,
+	.backings = pr_backings_pagecache,
+	.mrs = pr_mr_modes_all,
 	.ops = pr_layout_ops_all,
 	.variants = pr_variants_mapping,
 	.body = pr_mrlayout_case,

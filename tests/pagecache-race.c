@@ -12,13 +12,6 @@
 #include "mrmode.h"
 #include "race.h"
 
-static const struct pr_backing *const backings[] = {
-	&pr_backing_xfs, &pr_backing_ext4, &pr_backing_btrfs,
-	&pr_backing_tmpfs, NULL
-};
-static const struct pr_mr_mode *const mrs[] = { &pr_mr_pinned_rw,
-						&pr_mr_pinned_ro, &pr_mr_odp,
-						NULL };
 static const char *const tags[] = {
 	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
 	NULL,
@@ -29,8 +22,8 @@ static const struct pr_test test = {
 	.desc = "layout changes racing RDMA traffic and file reads, every block verified",
 	.needs = PR_NEED_RDMA,
 	.tags = tags,
-	.backings = backings,
-	.mrs = mrs,
+	.backings = pr_backings_pagecache,
+	.mrs = pr_mr_modes_all,
 	.ops = pr_layout_ops_all,
 	.body = pr_race_case,
 };
