@@ -11,6 +11,7 @@
 #   5. the crash self-test: a guest on $PINRACE_CHECK_CRASH_KERNEL crashes on
 #      purpose (sysrq) in the middle of a test; the run must record that case
 #      as an error, boot a fresh guest and finish every other case.
+# Either variable set empty skips its step.
 # Ends with "check: N passed, N failed, N skipped"; exit 1 on anything
 # unexpected.
 set -u
@@ -20,8 +21,8 @@ PINRACE_PROG=check
 
 . "$top/setup/results-lib.sh"
 
-kernels=${PINRACE_CHECK_KERNELS:-debian:bookworm debian:trixie debian:sid}
-crash_kernel=${PINRACE_CHECK_CRASH_KERNEL:-debian:trixie}
+kernels=${PINRACE_CHECK_KERNELS-debian:bookworm debian:trixie debian:sid}
+crash_kernel=${PINRACE_CHECK_CRASH_KERNEL-debian:trixie}
 out="$top/results/check-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 passed=0 failed=0 skipped=0
@@ -96,15 +97,18 @@ synth_run() { # DIR KERNEL_DIR JSONL [SED_SCRIPT]
 	printf 'exit: 0\nboots: 1\n' >"$1/$2/status.txt"
 }
 
-# The DOM of FILE as headless Chromium builds it.
+# The DOM of FILE as headless Chromium builds it (a fresh profile each time).
+prof=''
+trap '[ -z "$prof" ] || rm -rf "$prof"' EXIT
 chromium_dom() {
-	local prof rc
+	local rc
 	prof=$(mktemp -d)
 	timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
 		--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
 		--dump-dom "file://$1" 2>/dev/null
 	rc=$?
 	rm -rf "$prof"
+	prof=''
 	return $rc
 }
 
@@ -161,27 +165,31 @@ check_report "$syn/new" "synthetic run"
 check_junit "$syn/new" "synthetic run"
 
 # 4. the quick profile on every kernel: one matrix run
-log "quick profile on: $kernels"
-"$top/run.sh" --kernel "${kernels// /,}" --results "$out/vm"
-rc=$?
-run=$(readlink -f "$out/vm/latest")
-if [ $rc -ge 2 ]; then
-	failed=$((failed + 1))
-	log "run.sh exited $rc (not a test result: setup, crash or hang)"
-fi
-mapfile -t kdirs < <(kernel_dirs "$run")
-for d in "${kdirs[@]}"; do tally "$run/$d/results.jsonl"; done
-[ -s "$run/matrix.txt" ] && [ "$(head -n1 "$run/matrix.txt" | wc -w)" -gt 0 ]
-verdict $? "the matrix run wrote matrix.txt for ${#kdirs[@]} kernel(s)"
-check_report "$run" "the matrix run"
-check_junit "$run" "the matrix run"
-check_compare 0 "^compare: 0 regression" "the matrix run against itself" "$run" "$run"
-if [ ${#kdirs[@]} -ge 2 ]; then
-	"$top/run.sh" --compare "$run/${kdirs[0]}" "$run/${kdirs[-1]}" | sed 's/^/    /'
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -le 1 ]
-	verdict $? "compare ${kdirs[0]} with ${kdirs[-1]} of the matrix run: exit $rc (0 or 1)"
-fi
+matrix_check() {
+	local rc run d kdirs
+	log "quick profile on: $kernels"
+	"$top/run.sh" --kernel "${kernels// /,}" --results "$out/vm"
+	rc=$?
+	run=$(readlink -f "$out/vm/latest")
+	if [ $rc -ge 2 ]; then
+		failed=$((failed + 1))
+		log "run.sh exited $rc (not a test result: setup, crash or hang)"
+	fi
+	mapfile -t kdirs < <(kernel_dirs "$run")
+	for d in "${kdirs[@]}"; do tally "$run/$d/results.jsonl"; done
+	[ -s "$run/matrix.txt" ] && [ "$(head -n1 "$run/matrix.txt" | wc -w)" -gt 0 ]
+	verdict $? "the matrix run wrote matrix.txt for ${#kdirs[@]} kernel(s)"
+	check_report "$run" "the matrix run"
+	check_junit "$run" "the matrix run"
+	check_compare 0 "^compare: 0 regression" "the matrix run against itself" "$run" "$run"
+	if [ ${#kdirs[@]} -ge 2 ]; then
+		"$top/run.sh" --compare "$run/${kdirs[0]}" "$run/${kdirs[-1]}" | sed 's/^/    /'
+		rc=${PIPESTATUS[0]}
+		[ "$rc" -le 1 ]
+		verdict $? "compare ${kdirs[0]} with ${kdirs[-1]} of the matrix run: exit $rc (0 or 1)"
+	fi
+}
+[ -z "$kernels" ] || matrix_check
 
 # 5. the crash self-test
 crash_selftest() {

@@ -24,6 +24,7 @@ PINRACE_PROG="junit"
 
 run=${1:?usage: junit.sh RUN}
 [ -d "$run" ] || die 2 "$run: no such folder"
+trap 'rm -f "$run/junit.xml.tmp"' EXIT
 
 run_records "$run" | jq -r -s --arg run "$(basename "$run")" '
 def x: tostring | explode | map(select(. >= 32 or . == 9 or . == 10)) | implode | @html;
@@ -62,7 +63,7 @@ def counts: {
 	time: (map(.ms // 0) | add / 1000) };
 def attrs: to_entries | map(" \(.key)=\"\(.value | x)\"") | join("");
 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-"<!-- pinrace: xfail (a known kernel bug) is <skipped type=\"xfail\" message=\"XFAIL: ...\">, xpass a <failure type=\"xpass\"> -->",
+"<!-- pinrace: an xfail (a known kernel bug) is a skipped element of type xfail whose message starts with XFAIL; an xpass is a failure of type xpass -->",
 "<testsuites name=\"pinrace \($run | x)\"\(counts | attrs)>",
 (group_by([.col, .test])[] as $g
  | "  <testsuite name=\"\("\($g[0].dir)/\($g[0].test)" | x)\"\($g | counts | attrs)>",

@@ -111,7 +111,7 @@ read_progress() {
 		case ${f[0]} in
 		plan) total=$(($(count_results) + ${f[3]:-0})) ;;
 		start)
-			cur=${f[4]} cur_i=${f[2]} cur_n=${f[3]} cur_per=${f[6]:-300} cur_tap=${f[7]:-}
+			cur=${f[4]} cur_i=${f[2]} cur_n=${f[3]} cur_per=${f[6]:-300} cur_tap=${f[8]:-}
 			cur_t0=$SECONDS last_done=$SECONDS
 			[ -n "$t_tests" ] || t_tests=$SECONDS
 			;;
@@ -124,10 +124,10 @@ read_progress() {
 }
 
 # True (and the guest stopped) when the running test made no progress for
-# its per-case timeout plus the margin.
+# its per-case timeout plus the margin. Not with --host: no guest to stop.
 watchdog() { # VM_PID
 	local n
-	[ -n "$cur" ] || return 1
+	[ $host = 0 ] && [ -n "$cur" ] || return 1
 	n=$(count_results)
 	if [ "$n" != "$last_count" ]; then
 		last_count=$n last_done=$SECONDS
@@ -192,6 +192,8 @@ boot() {
 	vm_pid=''
 	read_progress
 	[ $stalled = 0 ] || RC=11
+	# vm.sh's own failures (initramfs, usage) before any guest ran: setup.
+	case $RC in 1 | 2) [ $host = 1 ] || [ -r "$kdir/guest-exit" ] || RC=3 ;; esac
 	case $RC in 130 | 143) [ $stalled = 1 ] || exit "$RC" ;; esac
 }
 
@@ -308,6 +310,8 @@ done
 
 rc=$RC
 case $rc in 0 | 1) [ $first_bad -eq 0 ] || rc=$first_bad ;; esac
+totals=$([ -s "$jsonl" ] && jq -r -s 'group_by(.status) | map("\(.[0].status) \(length)") | join(", ")' "$jsonl")
+line_out "[$pos $label] finished in $(hms $((SECONDS - t_kernel))), $boots boot(s), exit $rc: ${totals:-no results}"
 {
 	echo "exit: $rc"
 	echo "boots: $boots"

@@ -18,6 +18,7 @@ PINRACE_PROG="report"
 
 run=${1:?usage: report.sh RUN}
 [ -d "$run" ] || die 2 "$run: no such folder"
+trap 'rm -f "$run/report.html.tmp"' EXIT
 run=$(cd "$run" && pwd)
 
 # The kernels, their status and files, as JSON lines.

@@ -16,7 +16,7 @@
 #
 # DIR/progress.log, one tab-separated record a line, for run.sh to follow:
 #   plan   TIME  TESTS  CASES
-#   start  TIME  I  N  TEST  CASES  LIMIT_SECONDS  TAP_FILE
+#   start  TIME  I  N  TEST  CASES  CASE_TIMEOUT  LIMIT  TAP_FILE
 #   done   TIME  I  N  TEST  pass:N fail:N xfail:N xpass:N skip:N error:N
 #
 # Self-test only: inside the pinrace guest (PINRACE_IN_VM=1),
@@ -199,7 +199,7 @@ for bin in "${tests[@]}"; do
 	limit=$((cases * per + 60))
 	tap=$results/$name.tap
 	[ "$cases" -eq "${nall[$name]}" ] || tap=$(resume_tap "$name")
-	record start "$(date +%s)" $i ${#tests[@]} "$name" "$cases" "$limit" "${tap##*/}"
+	record start "$(date +%s)" $i ${#tests[@]} "$name" "$cases" "$per" "$limit" "${tap##*/}"
 	say "[$i/${#tests[@]}] $name ($cases cases, $((SECONDS - start))s elapsed)"
 	if [ "$tap" != "$results/$name.tap" ]; then
 		mapfile -t list <<<"${todo[$name]}"
