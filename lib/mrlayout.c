@@ -209,11 +209,14 @@ static void device_expectation(struct mrl *m)
 		struct pr_blk_hdr h;
 
 		memcpy(&h, blk, sizeof(h));
-		if (pr_blk_hdr_valid(&h, m->bs))
+		if (pr_blk_hdr_valid(&h, m->bs) &&
+		    pr_blk_data_valid(blk, m->bs))
 			m->dev[i] = (struct pr_expect){.file_id = h.file_id,
 						       .gen = h.gen,
 						       .offset = h.offset,
 						       .seed = m->ctx->seed};
+		else if (pr_blk_hdr_valid(&h, m->bs))
+			m->dev[i].gen = PR_GEN_ANY; /* partly cut: not judged */
 		else if (pr_verify_block(blk, m->bs, &m->cur[i], NULL) ==
 			 PR_BLK_ZERO)
 			m->dev[i].gen = PR_GEN_HOLE;

@@ -43,7 +43,7 @@ struct race {
 	void *stage;	/* the layout thread's rewrite buffer */
 	int skip_errno; /* the operation is unsupported here */
 	int abandoned;	/* a worker is stuck for good: leave it */
-	char error[384];
+	char error[640];
 };
 
 void pr_worker_enter(struct pr_worker *w, const char *op, uint64_t off,
@@ -289,7 +289,7 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 		     uint64_t seq0)
 {
 	struct pr_worker *w = &r->w[W_RDMA];
-	char err[256];
+	char err[256], what[512];
 	int rc;
 
 	pr_worker_enter(w, write ? "RDMA WRITE" : "RDMA READ", off, len);
@@ -304,7 +304,12 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 	if (rc > 0 && ((seq0 & 1) || atomic_load(&r->wseq) != seq0) &&
 	    !pr_rdma_reconnect(&r->mf.rdma))
 		return 1; /* raced a layout change: legitimate */
-	stop_with(r, "RDMA %s: %s", write ? "WRITE" : "READ", err);
+	snprintf(what, sizeof(what),
+		 "%s at %zu+%zu (layout seq %llu at post, %llu now, epoch %u)",
+		 err, off, len, (unsigned long long)seq0,
+		 (unsigned long long)atomic_load(&r->wseq),
+		 atomic_load(&r->epoch));
+	stop_with(r, "RDMA %s: %s", write ? "WRITE" : "READ", what);
 	return -1;
 }
 
