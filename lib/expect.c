@@ -170,7 +170,8 @@ const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
 		const struct pr_expectation *e = &x->e[i];
 
 		if (env_match(e->kernel, env) &&
-		    !fnmatch(e->test, test, 0) && !fnmatch(e->cs, cs, 0))
+		    !fnmatch(e->test, test, FNM_EXTMATCH) &&
+		    !fnmatch(e->cs, cs, FNM_EXTMATCH))
 			return e;
 	}
 	return NULL;

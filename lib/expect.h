@@ -6,10 +6,12 @@
  *
  * KERNEL is "*", a glob on the release ("6.1.*"), or comparisons joined
  * by ',' (">=5.11,<6.5"), optionally followed by "@GLOB" on the RDMA
- * device name (">=6.15@rxe*") for behaviour of one driver; CASE a glob on the case name; EXPECT a status,
- * "fail" or "error", optionally with the finding ("fail:stale-read").  A failure that matches
- * becomes XFAIL with the reason and commit; a pass that matches an
- * expected failure becomes XPASS: both are reported, only XFAIL is quiet.
+ * device name (">=6.15@rxe*") for behaviour of one driver.  TEST and CASE
+ * are globs with ksh alternatives ("@(xfs|btrfs)/pinned-ro/punch-hole").  EXPECT
+ * is "fail" or "error", optionally with the finding ("fail:stale-read").
+ * A failure that matches becomes XFAIL with the reason and commit; a pass
+ * that matches an expected failure becomes XPASS: both are reported, only
+ * XFAIL is quiet.
  */
 #ifndef PR_EXPECT_H
 #define PR_EXPECT_H
