@@ -55,6 +55,24 @@ int pr_mrfile_register(struct pr_mrfile *m, const struct pr_case *c,
 	return -1;
 }
 
+int pr_mrfile_reopen(struct pr_mrfile *m, struct pr_ctx *ctx,
+		     const struct pr_case *c, struct pr_result *res)
+{
+	char err[256];
+	int rc;
+
+	if (m->mr)
+		ibv_dereg_mr(m->mr);
+	m->mr = NULL;
+	pr_rdma_close(&m->rdma);
+	rc = pr_rdma_open(&m->rdma, ctx->rdma_dev, m->f.len, err, sizeof(err));
+	if (rc) {
+		pr_error(res, -rc, "reopening the device: %s", err);
+		return -1;
+	}
+	return pr_mrfile_register(m, c, res);
+}
+
 void pr_mrfile_close(struct pr_mrfile *m)
 {
 	if (m->mr)

@@ -32,6 +32,13 @@ int pr_mrfile_open(struct pr_mrfile *m, struct pr_ctx *ctx,
  */
 int pr_mrfile_register(struct pr_mrfile *m, const struct pr_case *c,
 		       struct pr_result *res);
+/*
+ * Start the device side afresh (QPs, bounce buffer, registration), e.g.
+ * after a completion error moved the QPs to the error state.  0 or -1
+ * with the result set.
+ */
+int pr_mrfile_reopen(struct pr_mrfile *m, struct pr_ctx *ctx,
+		     const struct pr_case *c, struct pr_result *res);
 void pr_mrfile_close(struct pr_mrfile *m);
 
 #endif

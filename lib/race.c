@@ -283,16 +283,41 @@ static void *layout_thread(void *arg)
 	return NULL;
 }
 
-/* One RDMA transfer; a completion error while the layout moved is not
- * a finding (an ODP fault past a momentary EOF), so reconnect and go on. */
+/* A work request that never completed: a hang of the device side. */
+static void xfer_hang(struct race *r, const char *what, size_t off,
+		      size_t len)
+{
+	struct pr_result *res = r->res;
+
+	pthread_mutex_lock(&r->vr_lock);
+	snprintf(res->hang_op, sizeof(res->hang_op),
+		 "%s completion (off=%zu, len=%zu)", what, off, len);
+	res->hang_wait = r->ctx->prof.cqe_timeout_ms / 1000;
+	snprintf(res->hang_release, sizeof(res->hang_release),
+		 "none: QPs torn down");
+	snprintf(res->stack, sizeof(res->stack),
+		 "the %s work request never completed, with no layout change in flight; the thread was polling its CQ\n",
+		 what);
+	pr_fail(res, PR_F_HANG, "%s never completed (%d s)", what,
+		res->hang_wait);
+	pthread_mutex_unlock(&r->vr_lock);
+	atomic_store(&r->stop, 1);
+}
+
+/*
+ * One RDMA transfer.  A completion error while the layout moved is not a
+ * finding (an ODP fault past a momentary EOF): start the device side
+ * afresh and go on.  Returns 0, 1 (raced: nothing to judge), -1 (stop).
+ */
 static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 		     uint64_t seq0)
 {
+	const char *what = write ? "RDMA WRITE" : "RDMA READ";
 	struct pr_worker *w = &r->w[W_RDMA];
-	char err[256], what[512];
+	char err[256], where[512];
 	int rc;
 
-	pr_worker_enter(w, write ? "RDMA WRITE" : "RDMA READ", off, len);
+	pr_worker_enter(w, what, off, len);
 	rc = pr_rdma_xfer(&r->mf.rdma, write, r->mf.mr, off, len,
 			  r->ctx->prof.cqe_timeout_ms, err, sizeof(err));
 	pr_worker_leave(w);
@@ -301,15 +326,18 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 		return 0;
 	}
 	/* in flight when posted (odd), or the layout moved during it */
-	if (rc > 0 && ((seq0 & 1) || atomic_load(&r->wseq) != seq0) &&
-	    !pr_rdma_reconnect(&r->mf.rdma))
-		return 1; /* raced a layout change: legitimate */
-	snprintf(what, sizeof(what),
+	if (rc > 0 && ((seq0 & 1) || atomic_load(&r->wseq) != seq0))
+		return pr_mrfile_reopen(&r->mf, r->ctx, r->c, r->res) ? -1 : 1;
+	if (rc == -ETIMEDOUT && !(seq0 & 1) && atomic_load(&r->wseq) == seq0) {
+		xfer_hang(r, what, off, len);
+		return -1;
+	}
+	snprintf(where, sizeof(where),
 		 "%s at %zu+%zu (layout seq %llu at post, %llu now, epoch %u)",
 		 err, off, len, (unsigned long long)seq0,
 		 (unsigned long long)atomic_load(&r->wseq),
 		 atomic_load(&r->epoch));
-	stop_with(r, "RDMA %s: %s", write ? "WRITE" : "READ", what);
+	stop_with(r, "%s: %s", what, where);
 	return -1;
 }
 
@@ -409,7 +437,7 @@ static void final_check(struct race *r)
 		.file_id = r->f->id, .gen = e, .seed = r->seed};
 	struct pr_vreport vr;
 
-	if (rdma_xfer(r, 0, 0, r->f->len, 0))
+	if (rdma_xfer(r, 0, 0, r->f->len, atomic_load(&r->wseq)))
 		return;
 	pr_vreport_init(&vr);
 	pr_verify_range(r->mf.rdma.buf, r->f->len, r->bs, &want, r->f->path,
@@ -418,7 +446,7 @@ static void final_check(struct race *r)
 	if (!r->c->mr->device_writes)
 		return;
 	stamp(r, r->mf.rdma.buf, 0, r->f->len, e + 1, PR_W_RDMA);
-	if (rdma_xfer(r, 1, 0, r->f->len, 0) ||
+	if (rdma_xfer(r, 1, 0, r->f->len, atomic_load(&r->wseq)) ||
 	    pread(r->f->fd, r->stage, r->f->len, 0) != (ssize_t)r->f->len)
 		return;
 	want.gen = e + 1;

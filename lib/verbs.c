@@ -271,6 +271,25 @@ const char *pr_rdma_device_name(char *buf, size_t len)
 	return buf;
 }
 
+const char *pr_rdma_device_name(char *buf, size_t len)
+{
+	const char *dev = getenv("PINRACE_RDMA_DEV");
+	struct ibv_device **list;
+	int n = 0;
+
+	buf[0] = '\0';
+	if (dev && *dev) {
+		snprintf(buf, len, "%s", dev);
+		return buf;
+	}
+	list = ibv_get_device_list(&n);
+	if (list && n)
+		snprintf(buf, len, "%s", ibv_get_device_name(list[0]));
+	if (list)
+		ibv_free_device_list(list);
+	return buf;
+}
+
 int pr_rdma_reconnect(struct pr_rdma *r)
 {
 	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };

@@ -39,11 +39,6 @@ int pr_rdma_open(struct pr_rdma *r, const char *devname, size_t buf_len,
 void pr_rdma_close(struct pr_rdma *r);
 /* The device cases will use: $PINRACE_RDMA_DEV, else the first; "" if none. */
 const char *pr_rdma_device_name(char *buf, size_t len);
-/*
- * Bring both QPs back to RTS after a completion error moved them to the
- * error state (flushing what was posted).  0 or -errno.
- */
-int pr_rdma_reconnect(struct pr_rdma *r);
 /* 1 when RC ODP covers RDMA READ and WRITE to an MR on this device. */
 int pr_rdma_has_odp(const struct pr_rdma *r);
 /*
