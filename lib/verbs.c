@@ -271,44 +271,6 @@ const char *pr_rdma_device_name(char *buf, size_t len)
 	return buf;
 }
 
-const char *pr_rdma_device_name(char *buf, size_t len)
-{
-	const char *dev = getenv("PINRACE_RDMA_DEV");
-	struct ibv_device **list;
-	int n = 0;
-
-	buf[0] = '\0';
-	if (dev && *dev) {
-		snprintf(buf, len, "%s", dev);
-		return buf;
-	}
-	list = ibv_get_device_list(&n);
-	if (list && n)
-		snprintf(buf, len, "%s", ibv_get_device_name(list[0]));
-	if (list)
-		ibv_free_device_list(list);
-	return buf;
-}
-
-int pr_rdma_reconnect(struct pr_rdma *r)
-{
-	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
-	struct ibv_wc wc;
-	int rc;
-
-	for (int i = 0; i < 2; i++)
-		if (ibv_modify_qp(r->qp[i], &a, IBV_QP_STATE))
-			return -errno;
-	while (ibv_poll_cq(r->cq, 1, &wc) > 0)
-		; /* drop flushed completions */
-	for (int i = 0; i < 2; i++) {
-		rc = qp_to_rts(r, r->qp[i], r->qp[!i]->qp_num);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 int pr_rdma_has_odp(const struct pr_rdma *r)
 {
 	const struct ibv_odp_caps *o = &r->attr.odp_caps;
