@@ -88,7 +88,7 @@ static int parse_line(struct pr_expectation *e, char *line)
 	char expect[64];
 	int pos = 0;
 
-	if (sscanf(line, "%63s %63s %127s %63s %31s %n", e->kernel, e->test,
+	if (sscanf(line, "%63s %63s %255s %63s %31s %n", e->kernel, e->test,
 		   e->cs, expect, e->commit, &pos) < 5 ||
 	    !pos)
 		return -1;
@@ -102,7 +102,7 @@ static int parse_line(struct pr_expectation *e, char *line)
 int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
 		   size_t len)
 {
-	char line[512];
+	char line[1024];
 	int lineno = 0;
 	FILE *f;
 
@@ -117,6 +117,13 @@ int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
 		struct pr_expectation *grown;
 
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, len, "%s:%d: line longer than %zu bytes",
+				 path, lineno, sizeof(line) - 1);
+			fclose(f);
+			pr_expect_free(x);
+			return -1;
+		}
 		if (*p == '#' || *p == '\n' || !*p)
 			continue;
 		grown = realloc(x->e, (x->n + 1) * sizeof(*x->e));

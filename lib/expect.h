@@ -23,11 +23,11 @@
 struct pr_expectation {
 	char kernel[64];
 	char test[64];
-	char cs[128];
+	char cs[256];
 	enum pr_status status;
 	int finding; /* -1: any */
 	char commit[32];
-	char reason[256];
+	char reason[400];
 };
 
 struct pr_expectations {
