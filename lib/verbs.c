@@ -64,11 +64,14 @@ static int is_roce_v2_ipv4(struct ibv_context *ctx, uint8_t port, int idx)
 
 static int find_port_gid(struct pr_rdma *r, char *err, size_t len)
 {
+	const char *want = getenv("PINRACE_RDMA_PORT");
+
 	for (uint8_t port = 1; port <= r->attr.orig_attr.phys_port_cnt;
 	     port++) {
 		struct ibv_port_attr pa;
 
-		if (ibv_query_port(r->ctx, port, &pa) ||
+		if ((want && *want && atoi(want) != port) ||
+		    ibv_query_port(r->ctx, port, &pa) ||
 		    pa.state != IBV_PORT_ACTIVE)
 			continue;
 		for (int i = 0; i < pa.gid_tbl_len; i++) {
@@ -77,6 +80,7 @@ static int find_port_gid(struct pr_rdma *r, char *err, size_t len)
 			r->port = port;
 			r->gid_index = i;
 			r->mtu = pa.active_mtu;
+			r->max_msg_sz = pa.max_msg_sz;
 			return 0;
 		}
 	}
@@ -176,11 +180,15 @@ static int setup_qps(struct pr_rdma *r, char *err, size_t len)
 	return 0;
 }
 
-static int setup_buf(struct pr_rdma *r, size_t buf_len, char *err,
-		     size_t len)
+int pr_rdma_set_buf(struct pr_rdma *r, size_t buf_len, char *err, size_t len)
 {
 	int e;
 
+	if (r->buf_mr)
+		ibv_dereg_mr(r->buf_mr);
+	if (r->buf)
+		munmap(r->buf, r->buf_len);
+	r->buf_mr = NULL;
 	r->buf = mmap(NULL, buf_len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (r->buf == MAP_FAILED) {
@@ -198,6 +206,13 @@ static int setup_buf(struct pr_rdma *r, size_t buf_len, char *err,
 		return -e;
 	}
 	return 0;
+}
+
+static int (*attach_hook)(struct pr_rdma *r, char *err, size_t len);
+
+void pr_rdma_set_attach(int (*fn)(struct pr_rdma *r, char *err, size_t len))
+{
+	attach_hook = fn;
 }
 
 int pr_rdma_open(struct pr_rdma *r, const char *devname, size_t buf_len,
@@ -226,7 +241,9 @@ int pr_rdma_open(struct pr_rdma *r, const char *devname, size_t buf_len,
 	}
 	rc = setup_qps(r, err, len);
 	if (!rc && buf_len)
-		rc = setup_buf(r, buf_len, err, len);
+		rc = pr_rdma_set_buf(r, buf_len, err, len);
+	if (!rc && attach_hook)
+		rc = attach_hook(r, err, len);
 	if (!rc)
 		return 0;
 fail:
@@ -236,6 +253,8 @@ fail:
 
 void pr_rdma_close(struct pr_rdma *r)
 {
+	if (r->close_hook)
+		r->close_hook(r);
 	if (r->buf_mr)
 		ibv_dereg_mr(r->buf_mr);
 	if (r->buf)
@@ -349,6 +368,9 @@ int pr_rdma_xfer(struct pr_rdma *r, int write, struct ibv_mr *mr, size_t off,
 	struct ibv_send_wr *bad;
 	int rc;
 
+	if (r->xfer_hook)
+		return r->xfer_hook(r, write, mr, off, len, timeout_ms, err,
+				    errlen);
 	if (len > r->buf_len) {
 		snprintf(err, errlen, "transfer of %zu > bounce buffer %zu",
 			 len, r->buf_len);

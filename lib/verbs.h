@@ -27,15 +27,30 @@ struct pr_rdma {
 	struct ibv_mr *buf_mr;
 	uint64_t next_wr_id;
 	char name[IBV_SYSFS_NAME_MAX];
+	uint32_t max_msg_sz; /* the port's largest message */
+	/* Set by an attach hook (pr_rdma_set_attach): another side moves
+	 * the data, and is told first when the device closes. */
+	int (*xfer_hook)(struct pr_rdma *r, int write, struct ibv_mr *mr,
+			 size_t off, size_t len, int timeout_ms, char *err,
+			 size_t errlen);
+	void (*close_hook)(struct pr_rdma *r);
 };
 
 /*
- * Open @devname (NULL: the first device), find an active port and its
- * RoCE v2 IPv4 GID, create and connect the QPs, allocate a bounce buffer
- * of @buf_len.  0, or -errno with a message in @err.
+ * Open @devname (NULL: the first device), find an active port (the one
+ * $PINRACE_RDMA_PORT names, if set) and its RoCE v2 IPv4 GID, create and
+ * connect the QPs, allocate a bounce buffer of @buf_len.  0, or -errno
+ * with a message in @err.
  */
 int pr_rdma_open(struct pr_rdma *r, const char *devname, size_t buf_len,
 		 char *err, size_t len);
+/* (Re)allocate the bounce buffer: @buf_len bytes.  0, or -errno. */
+int pr_rdma_set_buf(struct pr_rdma *r, size_t buf_len, char *err, size_t len);
+/*
+ * Call @fn at the end of every pr_rdma_open() in this process (NULL:
+ * stop); lib/remote.c uses it to hand transfers to a peer host.
+ */
+void pr_rdma_set_attach(int (*fn)(struct pr_rdma *r, char *err, size_t len));
 void pr_rdma_close(struct pr_rdma *r);
 /* The device cases will use: $PINRACE_RDMA_DEV, else the first; "" if none. */
 const char *pr_rdma_device_name(char *buf, size_t len);
