@@ -19,6 +19,7 @@ static const struct key keys[] = {
 	KEY(duration, 0, 1),	 KEY(threads, 0, 1),
 	KEY(qdepth, 0, 1),	 KEY(timeout, 0, 1),
 	KEY(cqe_timeout_ms, 0, 1), KEY(hang_bound, 0, 1),
+	KEY(pressure_size, 1, 4096),
 };
 
 static void defaults(struct pr_profile *p)
@@ -73,6 +74,10 @@ static int set_key(struct pr_profile *p, const char *k, const char *v)
 	}
 	if (!strcmp(k, "name")) {
 		snprintf(p->name, sizeof(p->name), "%.31s", v);
+		return 0;
+	}
+	if (!strcmp(k, "pressure")) {
+		snprintf(p->pressure, sizeof(p->pressure), "%.127s", v);
 		return 0;
 	}
 	return -1;

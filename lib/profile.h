@@ -18,6 +18,10 @@ struct pr_profile {
 	int timeout; /* seconds per case before it is killed */
 	int cqe_timeout_ms; /* wait for one completion */
 	int hang_bound; /* seconds a blocking call may take once traffic stops */
+	/* background fio jobs (setup/pressure.sh): workloads/<name>.fio
+	 * names, comma-separated; "" or "none": none */
+	char pressure[128];
+	size_t pressure_size; /* working set of each pressure job */
 };
 
 /* Defaults, then $PINRACE_PROFILE (a file path). 0, or -1 with a message. */

@@ -8,3 +8,8 @@ qdepth = 64
 timeout = 7200
 cqe_timeout_ms = 60000
 hang_bound = 120
+# Background fio jobs beside the cases (setup/pressure.sh runs
+# workloads/<job>.fio) and the working set of each (capped at an eighth of
+# the free space where it runs).
+pressure = pagecache-churn,reclaim,rdma-mmap
+pressure_size = 4g

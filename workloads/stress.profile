@@ -8,3 +8,8 @@ qdepth = 16
 timeout = 900
 cqe_timeout_ms = 30000
 hang_bound = 60
+# Background fio jobs beside the cases (setup/pressure.sh runs
+# workloads/<job>.fio) and the working set of each (capped at an eighth of
+# the free space where it runs).
+pressure = pagecache-churn,reclaim,rdma-mmap
+pressure_size = 256m
