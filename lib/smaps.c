@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reading one vma's fields from /proc/self/smaps. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,7 +42,9 @@ int pr_smaps_field(const void *addr, const char *key, char *out, size_t len)
 			continue;
 		snprintf(out, len, "%s",
 			 line + klen + 1 + strspn(line + klen + 1, " \t"));
-		out[strcspn(out, "\n")] = '\0';
+		for (size_t n = strlen(out);
+		     n && isspace((unsigned char)out[n - 1]);)
+			out[--n] = '\0';
 		rc = 0;
 		break;
 	}

@@ -373,16 +373,15 @@ static int parent_writes(struct cow *m)
 /* Will the child get a copy?  libibverbs may set MADV_DONTFORK itself. */
 static void note_dontcopy(struct cow *m)
 {
-	char flags[256] = " ";
+	char flags[256], padded[260];
 
-	if (pr_smaps_field(m->buf.addr, "VmFlags", flags + 1,
-			   sizeof(flags) - 2))
+	if (pr_smaps_field(m->buf.addr, "VmFlags", flags, sizeof(flags)))
 		return;
-	strcat(flags, " ");
-	m->dontcopy = !!strstr(flags, " dc ");
+	snprintf(padded, sizeof(padded), " %s ", flags);
+	m->dontcopy = !!strstr(padded, " dc ");
 	if (m->dontcopy && !m->v->dontfork)
 		pr_note(m->res,
-			"libibverbs set MADV_DONTFORK on the MR (VmFlags:%s)",
+			"libibverbs set MADV_DONTFORK on the MR (VmFlags: %s)",
 			flags);
 }
 
