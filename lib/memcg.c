@@ -84,12 +84,29 @@ static int find_root(struct pr_memcg *m)
 	return 0;
 }
 
+/* Our cgroup v2 path ("0::/a/b" in /proc/self/cgroup), "/" if unknown. */
+static void home_group(struct pr_memcg *m)
+{
+	char line[300];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	snprintf(m->home, sizeof(m->home), "/");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(m->home, sizeof(m->home), "%s", line + 3);
+		}
+	if (f)
+		fclose(f);
+}
+
 int pr_memcg_enter(struct pr_memcg *m, char *err, size_t len)
 {
 	char buf[512], pid[32];
 	int rc;
 
 	memset(m, 0, sizeof(*m));
+	home_group(m);
 	rc = find_root(m);
 	if (rc) {
 		snprintf(err, len, "no cgroup v2 (mount -t cgroup2: %s)",
@@ -158,11 +175,13 @@ int pr_memcg_reclaim(struct pr_memcg *m, size_t bytes, long long *before,
 
 void pr_memcg_leave(struct pr_memcg *m)
 {
-	char pid[32];
+	char pid[32], home[600];
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
+	snprintf(home, sizeof(home), "%s%s", m->root, m->home);
 	if (m->group[0]) {
-		put(m->root, "cgroup.procs", pid);
+		if (put(home, "cgroup.procs", pid))
+			put(m->root, "cgroup.procs", pid);
 		rmdir(m->group);
 		m->group[0] = '\0';
 	}

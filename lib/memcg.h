@@ -14,6 +14,7 @@
 struct pr_memcg {
 	char root[256];	 /* the cgroup2 mount */
 	char group[320]; /* our group under it; "" if not created */
+	char home[320];	 /* the group we came from, relative to root */
 	int mounted;	 /* we mounted root */
 	int enabled;	 /* we enabled +memory in root's subtree_control */
 };
