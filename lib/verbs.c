@@ -104,6 +104,21 @@ static struct ibv_qp *create_qp(struct pr_rdma *r)
 	return ibv_create_qp(r->pd, &ia);
 }
 
+/*
+ * Local ACK timeout, 4.096 us * 2^t.  14 (67 ms) makes TCG guests
+ * retransmit, and on rxe since 6.12 a retransmitted RDMA READ of a freshly
+ * registered MR can never complete (retry_cnt 7 retries forever), so the
+ * default is 20 (4 s); $PINRACE_QP_TIMEOUT sets it, e.g. low to provoke
+ * that bug on purpose.
+ */
+static uint8_t qp_timeout(void)
+{
+	const char *s = getenv("PINRACE_QP_TIMEOUT");
+	int t = s && *s ? atoi(s) : 20;
+
+	return t < 1 || t > 31 ? 20 : t;
+}
+
 static int qp_to_rts(struct pr_rdma *r, struct ibv_qp *qp, uint32_t dest)
 {
 	union ibv_gid gid;
@@ -140,7 +155,7 @@ static int qp_to_rts(struct pr_rdma *r, struct ibv_qp *qp, uint32_t dest)
 		return -errno;
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
+	a.timeout = qp_timeout();
 	a.retry_cnt = 7;
 	a.rnr_retry = 7;
 	a.max_rd_atomic = 16;
