@@ -140,7 +140,7 @@ watchdog() { # VM_PID
 
 # --- one boot ----------------------------------------------------------------
 
-vm_pid='' boots=0 stalled=0
+vm_pid='' boots=0 stalled=0 boot_from=0
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	if [ -n "$vm_pid" ]; then
@@ -165,6 +165,9 @@ guest_env() { # the env prefix for the guest command
 boot() {
 	local cmd env_prefix args=("${tests_args[@]}")
 	boots=$((boots + 1)) stalled=0
+	# Only this boot's records count: a test the last boot died in is over.
+	read_progress
+	boot_from=$nlines cur=''
 	[ $boots -eq 1 ] || args+=(--resume)
 	cmd=(bash "$top/setup/run-tests.sh" --results "$kdir" "${args[@]}")
 	if [ $host = 1 ]; then
@@ -180,7 +183,7 @@ boot() {
 	vm_pid=$!
 	while kill -0 "$vm_pid" 2>/dev/null; do
 		read_progress
-		if watchdog "$vm_pid"; then
+		if [ $stalled = 0 ] && watchdog "$vm_pid"; then
 			stalled=1
 			line_out "[$pos $label] no case finished for $((SECONDS - last_done)) s in $cur: stopping the guest"
 		fi
@@ -199,9 +202,11 @@ boot() {
 
 # --- after a crash or hang ---------------------------------------------------
 
-# The test running when the guest died: the last progress record, if a start.
+# The test running when the guest died: this boot's last progress record,
+# if a start.
 dead_test() {
-	tail -n1 "$kdir/progress.log" 2>/dev/null | awk -F'\t' '$1 == "start" { print $5 }'
+	tail -n +$((boot_from + 1)) "$kdir/progress.log" 2>/dev/null |
+		tail -n1 | awk -F'\t' '$1 == "start" { print $5 }'
 }
 
 # The case of TEST that last wrote its start marker to the console.

@@ -79,6 +79,8 @@ def taps: . as $r | kernel($r.dir).files
 def dumps: . as $r | "\($r.dir)/dumps/\($r.test)/\($r.case)/" as $p
 	| $m.dumps | map(select(startswith($p)));
 def detailed: (.status != "pass" and .status != "skip") or ((.kmsg // []) | length > 0);
+def caselink: "<a href=\"" + (if detailed then "#\(.id)" else ("\(.dir)/\(.test).tap" | url | h) end)
+	+ "\">\(.test | h)/\(.case | h)</a>";
 def exitword: {"": "-", "0": "ok", "1": "unexpected results", "3": "broken setup",
 	"10": "CRASHED", "11": "HUNG", "12": "did not boot"}[.] // "exit \(.)";
 
@@ -124,8 +126,8 @@ def exitword: {"": "-", "0": "ok", "1": "unexpected results", "3": "broken setup
       | ($rs | map(.counts // {} | to_entries[]) | group_by(.key) | map("\(.[0].key) \(map(.value) | add)")) as $blocks
       | "<td>" + (if ($rs | length) == 0 then "" else
 	  "\($rs | length) case(s)" + (if ($blocks | length) > 0 then "<br>blocks: \($blocks | join(", ") | h)" else "" end)
-	  + "<br>" + ($rs | map(select(detailed) | "<a href=\"#\(.id)\">\(.test | h)/\(.case | h)</a>") | .[0:5] | join("<br>"))
-	  + (if ($rs | length) > 5 then "<br>…" else "" end) end) + "</td>"] | join("")) + "</tr>"),
+	  + "<br>" + ($rs | map(caselink) | .[0:5] | join("<br>"))
+	  + (if ($rs | length) > 5 then "<br>(\(($rs | length) - 5) more)" else "" end) end) + "</td>"] | join("")) + "</tr>"),
  "</tbody></table>" end),
 
 "<h2>Cases</h2>",
