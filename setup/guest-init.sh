@@ -6,8 +6,11 @@
 #    /var/tmp, tracefs, and the writable 9p share "results" at the same path
 #    as on the host;
 # 2. reads RESULTS/.guest-env (written by vm.sh: PROJECT, MODROOT, KVER, KPKG,
-#    RESULTS, QEMU_VERSION), loads modules with modprobe -d MODROOT -C EMPTYDIR,
-#    brings up rxe0 (rxe.sh) and the pmem filesystems (pmem.sh);
+#    RESULTS, QEMU_VERSION, NVDIMM_MIB), loads modules with modprobe -d MODROOT
+#    -C EMPTYDIR, brings up rxe0 (rxe.sh), the pmem filesystems (pmem.sh),
+#    the page-cache matrix (scratchfs.sh) and, when vm.sh attached an NVDIMM,
+#    its namespaces (nvdimm-guest.sh: PINRACE_DAX_NVDIMM_DIR,
+#    PINRACE_DAX_EXT4_DIR, PINRACE_DEVDAX);
 # 3. writes RESULTS/manifest.txt, runs RESULTS/.guest-cmd in PROJECT with the
 #    PINRACE_* variables, its output going to RESULTS/guest-output.log (not
 #    to the console: the emulated serial port manages about 200 KB/s);
@@ -94,7 +97,8 @@ late_mounts() {
 modprobe_pinrace() { modprobe -d "$MODROOT" -C /run/pinrace/modprobe.d "$@"; }
 
 ESSENTIAL_MODULES=(rdma_rxe ib_uverbs nd_e820 nd_pmem xfs)
-ALL_MODULES=(crc32_generic "${ESSENTIAL_MODULES[@]}" rdma_ucm dax_pmem ext4 btrfs loop udmabuf dummy veth)
+# nfit after nd_e820: the memmap= regions are registered first (region0, 1).
+ALL_MODULES=(crc32_generic "${ESSENTIAL_MODULES[@]}" nfit dax_pmem device_dax rdma_ucm ext4 btrfs loop udmabuf dummy veth)
 
 # What became of module M after the batch load: loaded, built in, absent, or
 # failed. Absent also covers bool options built in without a module name.
@@ -156,8 +160,11 @@ write_manifest() {
 		echo "rxe0_roce_v2_gid_index: $(bash "$PROJECT/setup/rxe.sh" gid rxe0 2>/dev/null || echo none)"
 		section "rdma link show" rdma link show
 		section "ibv_devinfo -v" ibv_devinfo -v
-		section "mounts" grep -E " ($PINRACE_DAX_DIR|$PINRACE_PAGECACHE_DIR|/mnt/ext4|/mnt/btrfs|/mnt/tmpfs|$RESULTS|/) " /proc/mounts
-		section "pmem" ls -l /dev/pmem0 /dev/pmem1
+		section "mounts" grep -E " ($PINRACE_DAX_DIR|$PINRACE_PAGECACHE_DIR|/mnt/ext4|/mnt/btrfs|/mnt/tmpfs|/mnt/dax-[a-z0-9]+|$RESULTS|/) " /proc/mounts
+		section "pmem" ls -l /dev/pmem* /dev/dax*
+		section "nvdimm namespaces" ndctl list -RNu
+		echo
+		env | grep -E '^PINRACE_(DAX|DEVDAX|PAGECACHE)' | sort
 		section "modules" lsmod
 	} >"$RESULTS/manifest.txt"
 }
@@ -199,6 +206,19 @@ setup_failed() {
 	finish 3
 }
 
+# QEMU's NVDIMM (vm.sh attached one when NVDIMM_MIB > 0): namespaces for
+# XFS and ext4 with DAX and for device-DAX; their PINRACE_* variables.
+nvdimm_up() {
+	local env=/run/pinrace/nvdimm.env
+	[ "${NVDIMM_MIB:-0}" -gt 0 ] || { log "no NVDIMM attached"; return 0; }
+	step bash "$PROJECT/setup/nvdimm-guest.sh" "$env" ||
+		setup_failed "the NVDIMM namespaces failed (see setup.log)"
+	set -a
+	# shellcheck disable=SC1090
+	. "$env"
+	set +a
+}
+
 main() {
 	early_mounts || setup_failed "cannot mount proc/sys/dev or the 9p results share"
 	[ -r "$PRIV/results/.guest-env" ] || setup_failed "no .guest-env in the results share"
@@ -217,6 +237,7 @@ main() {
 	step bash "$PROJECT/setup/pmem.sh" up || setup_failed "pmem filesystem setup failed"
 	step bash "$PROJECT/setup/scratchfs.sh" up ||
 		setup_failed "the ext4, btrfs and tmpfs filesystems of the matrix failed"
+	nvdimm_up
 	export PINRACE_XFS_DIR=/mnt/pagecache PINRACE_EXT4_DIR=/mnt/ext4
 	export PINRACE_BTRFS_DIR=/mnt/btrfs PINRACE_TMPFS_DIR=/mnt/tmpfs
 	write_manifest || log "warning: manifest incomplete"

@@ -1,36 +1,52 @@
 #!/bin/bash
 # Filesystems on the guest's emulated pmem (memmap=), for use inside the guest.
 #
-#   setup/pmem.sh [up]   mkfs + mount /dev/pmem0 at /mnt/dax (dax=always) and
-#                        /dev/pmem1 at /mnt/pagecache (dax=never), then verify
+#   setup/pmem.sh [up]   mkfs + mount the first memmap= device (/dev/pmem0) at
+#                        /mnt/dax (dax=always) and the second (/dev/pmem1) at
+#                        /mnt/pagecache (dax=never), then verify
 #   setup/pmem.sh verify check that the DAX mount really is DAX and the other is not
 #
 # Both are XFS with reflink. The DAX one also gets a 2 MiB stripe unit so files
 # get 2 MiB-aligned extents and PMD faults are possible (PINRACE_DAX_MKFS_OPTS
 # overrides; if mkfs rejects them it falls back to plain reflink).
+# The devices are found by their bus (e820: the memmap= regions), so that an
+# emulated NVDIMM's namespaces (setup/nvdimm-guest.sh) never take their place.
 # The nd_e820, nd_pmem and xfs modules must be loaded.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
+# shellcheck source-path=SCRIPTDIR source=daxcheck.sh
+. "$here/daxcheck.sh"
 
-DAX_DEV=/dev/pmem0 DAX_DIR=${PINRACE_DAX_DIR:-/mnt/dax}
-PC_DEV=/dev/pmem1 PC_DIR=${PINRACE_PAGECACHE_DIR:-/mnt/pagecache}
-STATX_ATTR_DAX=0x200000
+DAX_DIR=${PINRACE_DAX_DIR:-/mnt/dax}
+PC_DIR=${PINRACE_PAGECACHE_DIR:-/mnt/pagecache}
 
-wait_dev() { # DEV
-	local _
+# The block devices of the memmap= regions (nd_e820), in order.
+e820_devs() {
+	local b
+	for b in /sys/block/pmem*; do
+		[[ $(readlink -f "$b") != */e820_pmem/* ]] || echo "/dev/${b##*/}"
+	done
+}
+
+# Sets DAX_DEV and PC_DEV once both memmap= devices are there.
+find_devs() {
+	local _ devs
 	for _ in $(seq 50); do
-		[ -b "$1" ] && return 0
+		mapfile -t devs < <(e820_devs)
+		if [ ${#devs[@]} -ge 2 ] && [ -b "${devs[0]}" ] && [ -b "${devs[1]}" ]; then
+			DAX_DEV=${devs[0]} PC_DEV=${devs[1]}
+			return 0
+		fi
 		sleep 0.2
 	done
-	die 1 "$1 did not appear (is nd_e820/nd_pmem loaded and memmap= on the command line?)"
+	die 1 "two memmap= pmem devices did not appear (found: ${devs[*]:-none}; is nd_e820/nd_pmem loaded and memmap= on the command line?)"
 }
 
 make_fs() { # DEV DIR MOUNTOPT [EXTRA MKFS OPTS...]
 	local dev=$1 dir=$2 opt=$3
 	shift 3
-	wait_dev "$dev"
 	if mountpoint -q "$dir"; then
 		umount "$dir" || die 1 "cannot unmount the old $dir"
 	fi
@@ -43,16 +59,6 @@ make_fs() { # DEV DIR MOUNTOPT [EXTRA MKFS OPTS...]
 	mkdir -p "$dir" || die 1 "cannot create $dir"
 	mount -t xfs -o "$opt" "$dev" "$dir" || die 1 "mount -o $opt $dev $dir failed"
 	log "$dev: xfs (reflink) mounted at $dir with $opt"
-}
-
-# Does a new file in DIR report STATX_ATTR_DAX? Prints yes or no.
-statx_dax() { # DIR
-	local f=$1/.pinrace-dax-probe attr
-	attr=$(xfs_io -f -c 'pwrite -q 0 4096' -c 'statx -r' "$f" |
-		awk '$1 == "stat.attributes" { print $3 }')
-	rm -f "$f"
-	[ -n "$attr" ] || die 1 "cannot read statx attributes in $1"
-	if (((attr & STATX_ATTR_DAX) != 0)); then echo yes; else echo no; fi
 }
 
 check_mount() { # DIR DEV WANT_DAX(yes|no) WANT_OPT
@@ -68,6 +74,7 @@ check_mount() { # DIR DEV WANT_DAX(yes|no) WANT_OPT
 }
 
 verify() {
+	find_devs
 	check_mount "$DAX_DIR" "$DAX_DEV" yes dax=always
 	check_mount "$PC_DIR" "$PC_DEV" no dax=never
 }
@@ -75,6 +82,7 @@ verify() {
 case ${1:-up} in
 up)
 	need_cmd mkfs.xfs xfs_io findmnt mountpoint
+	find_devs
 	# shellcheck disable=SC2086
 	make_fs "$DAX_DEV" "$DAX_DIR" dax=always ${PINRACE_DAX_MKFS_OPTS--d su=2m,sw=1}
 	make_fs "$PC_DEV" "$PC_DIR" dax=never

@@ -14,6 +14,10 @@
 #
 # --mem is the guest's usable RAM (default 3G, at least 2G); each pmem region
 # is PINRACE_PMEM_SIZE (default 1G) on top, placed at 4G and above.
+# PINRACE_NVDIMM_SIZE (default 2G, 0: none) adds QEMU's emulated NVDIMM (ACPI
+# NFIT, a label area), backed by a sparse file in PINRACE_NVDIMM_DIR (default
+# /var/tmp) that lives as long as the boot; the guest carves it into
+# namespaces (setup/nvdimm-guest.sh).
 # PINRACE_BOOT_TIMEOUT (default 300 s) bounds the wait for guest-init to start.
 # PINRACE_SMP (2), PINRACE_KERNEL_ARGS (appended to the kernel command line) and
 # PINRACE_QEMU (qemu-system-x86_64) adjust the machine. --kpkg (else $KPKG,
@@ -65,6 +69,9 @@ done
 [[ $mem =~ ^[0-9]+[MmGg]?$ ]] || die 2 "--mem wants a size like 3G or 3072M, got '$mem'"
 mem_mib=$(to_mib "$mem")
 pmem_mib=$(to_mib "${PINRACE_PMEM_SIZE:-1G}")
+nvdimm_mib=$(to_mib "${PINRACE_NVDIMM_SIZE:-2G}")
+[[ $nvdimm_mib =~ ^[0-9]+$ ]] && { [ "$nvdimm_mib" = 0 ] || [ "$nvdimm_mib" -ge 512 ]; } ||
+	die 2 "PINRACE_NVDIMM_SIZE wants 0 or a size of at least 512M, got '${PINRACE_NVDIMM_SIZE:-}'"
 [ "$mem_mib" -ge 2048 ] || die 2 "--mem must be at least 2G (the guest's RAM below 4G is 2G)"
 [[ $project != *[[:space:]]* ]] || die 2 "the project path '$project' contains white space"
 [[ $results != *,* ]] || die 2 "the results path '$results' contains a comma (QEMU option syntax)"
@@ -87,6 +94,7 @@ initrd=$(bash "$here/initramfs.sh" "$kver" "$modroot") || die 1 "building the in
 {
 	printf 'PROJECT=%q\nMODROOT=%q\nRESULTS=%q\nKVER=%q\nKPKG=%q\nQEMU_VERSION=%q\n' \
 		"$project" "$modroot" "$results" "$kver" "$kpkg" "$("$QEMU" --version | head -n1)"
+	printf 'NVDIMM_MIB=%q\n' "$nvdimm_mib"
 } >"$results/.guest-env"
 
 # Guest RAM below 4G is 2G on q35 once -m is over 2.75G; the rest of -m sits
@@ -96,9 +104,24 @@ cmdline="console=ttyS0,115200 panic=-1 oops=panic"
 cmdline+=" memmap=${pmem_mib}M!4G memmap=${pmem_mib}M!$((4096 + pmem_mib))M"
 cmdline+=" pinrace.init=$project/setup/guest-init.sh ${PINRACE_KERNEL_ARGS:-}"
 
+# The NVDIMM sits in the hotplug area above RAM: one slot, maxmem covering it.
+machine=q35,accel=tcg memory=${total_mib}M nvdimm_args=() nvdimm_file=''
+if [ "$nvdimm_mib" -gt 0 ]; then
+	nvdimm_dir=${PINRACE_NVDIMM_DIR:-/var/tmp}
+	nvdimm_file=$(mktemp "$nvdimm_dir/pinrace-nvdimm-XXXXXX.img") ||
+		die 2 "cannot create the NVDIMM backing file in $nvdimm_dir (PINRACE_NVDIMM_DIR)"
+	[[ $nvdimm_file != *,* ]] || die 2 "the NVDIMM path '$nvdimm_file' contains a comma"
+	truncate -s "${nvdimm_mib}M" "$nvdimm_file" # sparse: only what the guest writes
+	machine+=,nvdimm=on memory+=",slots=2,maxmem=$((total_mib + nvdimm_mib))M"
+	# shellcheck disable=SC2054 # commas inside QEMU option values
+	nvdimm_args=(-object "memory-backend-file,id=nvmem0,share=on,mem-path=$nvdimm_file,size=${nvdimm_mib}M"
+		-device nvdimm,id=nvdimm0,memdev=nvmem0,label-size=128K)
+fi
+
 # shellcheck disable=SC2054 # commas inside QEMU option values
 qemu_cmd=(
-	"$QEMU" -machine q35,accel=tcg -cpu max -smp "${PINRACE_SMP:-2}" -m "${total_mib}M"
+	"$QEMU" -machine "$machine" -cpu max -smp "${PINRACE_SMP:-2}" -m "$memory"
+	"${nvdimm_args[@]}"
 	-nographic -no-reboot -monitor none -nic none
 	-serial "file:$results/console.log"
 	-kernel "$kimage" -initrd "$initrd" -append "$cmdline"
@@ -132,7 +155,11 @@ stop_qemu() {
 	done
 	tail_pids=()
 }
-trap stop_qemu EXIT
+cleanup() {
+	stop_qemu
+	[ -z "$nvdimm_file" ] || rm -f "$nvdimm_file"
+}
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -206,7 +233,7 @@ boot_once() {
 }
 
 TIMES=''
-log "booting $kver (${mem_mib}M RAM + 2x${pmem_mib}M pmem, timeout ${timeout}s)"
+log "booting $kver (${mem_mib}M RAM + 2x${pmem_mib}M pmem + ${nvdimm_mib}M NVDIMM, timeout ${timeout}s)"
 if ! boot_once && [ "$RC" = "$E_NOBOOT" ]; then
 	warn "boot failed ($REASON); retrying the boot once"
 	cp "$results/console.log" "$results/console.boot-failure.log" 2>/dev/null || true
