@@ -85,13 +85,15 @@ fi
 
 # --- kernels -----------------------------------------------------------------
 
-# Kernel I: its spec, and for a bzImage its image and module folder.
-kimages=() kmods=()
+# Kernel I: its spec, its name in tables (the spec, or local:IMAGE_FILE_NAME
+# for a bzImage: the same own build is paired across runs by --compare),
+# and for a bzImage its image and module folder.
+kimages=() kmods=() knames=()
 parse_kernel() { # SPEC
 	local spec=$1 img mod=''
 	case $spec in
 	debian:bookworm | debian:trixie | debian:sid)
-		kimages+=('') kmods+=('')
+		kimages+=('') kmods+=('') knames+=("$spec")
 		return
 		;;
 	debian:*) die 2 "unknown kernel '$spec' (debian:bookworm, debian:trixie, debian:sid, or a bzImage path)" ;;
@@ -105,7 +107,7 @@ parse_kernel() { # SPEC
 	mod=${mod:-$modules}
 	[ -n "$mod" ] || die 2 "--kernel $img: a bzImage needs its modules (PATH:MODDIR or --modules DIR)"
 	[ -d "$mod" ] || die 2 "modules of $img: $mod: no such directory"
-	kimages+=("$img") kmods+=("$mod")
+	kimages+=("$img") kmods+=("$mod") knames+=("local:${img##*/}")
 }
 
 # Validate everything before anything starts.
@@ -145,7 +147,7 @@ if [ $host = 1 ]; then
 	if ! ibv_devices 2>/dev/null | awk 'NR > 2' | grep -q .; then
 		die 4 "--host: this machine has no RDMA device (ibv_devices lists none); load a driver (mlx5_ib) or add a soft-RoCE link: rdma link add rxe0 type rxe netdev DEV"
 	fi
-	specs=(host) kvers=("$(uname -r)") kenvs=('') kpkgs=(-)
+	knames=(host) kvers=("$(uname -r)") kenvs=('') kpkgs=(-)
 else
 	# Fetch (or find in the cache) every kernel before booting any.
 	kvers=() kenvs=() kpkgs=()
@@ -178,7 +180,7 @@ ln -sfn "$run_id" "$base/latest"
 printf '%q ' ./run.sh "${argv[@]}" >"$run/command.txt"
 echo >>"$run/command.txt"
 for i in "${!kdirs[@]}"; do
-	printf '%s\t%s\t%s\t%s\n' "${kdirs[i]}" "${specs[i]}" "${kvers[i]}" "${kpkgs[i]}"
+	printf '%s\t%s\t%s\t%s\n' "${kdirs[i]}" "${knames[i]}" "${kvers[i]}" "${kpkgs[i]}"
 	mkdir -p "$run/${kdirs[i]}"
 done >"$run/kernels.tsv"
 log "$(printf '%s ' "${kvers[@]}")| profile $profile | results in $run"
@@ -208,7 +210,7 @@ if [ $list = 1 ]; then
 	for i in "${!kdirs[@]}"; do
 		eval "${kenvs[i]}"
 		kdir=$run/${kdirs[i]}
-		log "${specs[i]} ($KVER):"
+		log "${knames[i]} ($KVER):"
 		# shellcheck disable=SC2016 # expanded by the guest's sh
 		run_child bash "$top/setup/vm.sh" --kver "$KVER" --kimage "$KIMAGE" \
 			--modroot "$MODROOT" --kpkg "${KPKG:-}" --results "$kdir" --timeout "$timeout" \
@@ -236,11 +238,11 @@ for i in "${!kdirs[@]}"; do
 	kdir=$run/${kdirs[i]}
 	[ $host = 1 ] || eval "${kenvs[i]}"
 	export KVER KIMAGE MODROOT KPKG
-	kargs=(--dir "$kdir" --label "${specs[i]} ${kvers[i]}" --pos "$((i + 1))/${#kdirs[@]}"
+	kargs=(--dir "$kdir" --label "${knames[i]} ${kvers[i]}" --pos "$((i + 1))/${#kdirs[@]}"
 		--timeout "$timeout")
 	[ "$i" -eq 0 ] || kargs+=(--prev $((spent / i)))
 	[ $host = 0 ] || kargs+=(--host)
-	[ ${#kdirs[@]} -eq 1 ] || log "kernel $((i + 1))/${#kdirs[@]}: ${specs[i]} (${kvers[i]})"
+	[ ${#kdirs[@]} -eq 1 ] || log "kernel $((i + 1))/${#kdirs[@]}: ${knames[i]} (${kvers[i]})"
 	run_child bash "$top/setup/kernel-run.sh" "${kargs[@]}" -- "${guest_args[@]}"
 	rc=$?
 	case $rc in 130 | 143) exit $rc ;; esac

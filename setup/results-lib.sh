@@ -3,7 +3,8 @@
 #
 # A run folder (results/<date>-<label>/) holds one sub-folder per kernel and
 #   kernels.tsv   one line per kernel, in run order:
-#                 DIR <tab> SPEC <tab> RELEASE <tab> PACKAGE
+#                 DIR <tab> NAME <tab> RELEASE <tab> PACKAGE, NAME being the
+#                 spec (debian:sid), local:IMAGE_FILE_NAME for a bzImage, or host
 #   command.txt   the run.sh command line
 # and, once the run is over, matrix.txt, report.html and junit.xml.
 # A kernel folder holds results.jsonl, the .tap files, dumps/, the guest's
