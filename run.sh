@@ -267,5 +267,6 @@ for i in "${!kdirs[@]}"; do
 done
 rc=$(overall "${rcs[@]}")
 [ "$rc" != 0 ] || log "nothing unexpected"
-log "results: $run (report.html, junit.xml)"
+made=$(cd "$run" && ls -d report.html junit.xml 2>/dev/null | paste -sd, | sed 's/,/, /')
+log "results: $run${made:+ ($made)}"
 exit "$rc"

@@ -44,7 +44,7 @@ meta=$(jq -n -c --arg run "$(basename "$run")" \
 	--arg command "$(cat "$run/command.txt" 2>/dev/null)" \
 	--arg generated "$(date -u '+%Y-%m-%d %H:%M UTC')" \
 	--slurpfile kernels <(kernel_meta) \
-	--arg dumps "$(dump_files)" \
+	--rawfile dumps <(dump_files) \
 	'{run: $run, command: $command, generated: $generated, kernels: $kernels,
 	  dumps: ($dumps | split("\n") | map(select(length > 0)))}')
 
@@ -66,7 +66,9 @@ section.detail dt { font-weight: bold; float: left; width: 8em; } section.detail
 pre { background: #f6f6f6; padding: .4em; overflow-x: auto; font-size: 12px; }
 td.case { font-family: monospace; }'
 
-run_records "$run" | jq -r -s --argjson m "$meta" --arg css "$css" '
+# Large values go through files: one argument may not exceed 128 KiB.
+run_records "$run" | jq -r -s --slurpfile meta <(printf '%s\n' "$meta") --arg css "$css" '
+$meta[0] as $m |
 def h: tostring | @html;
 def url: split("/") | map(@uri) | join("/");
 def link($path; $text): "<a href=\"\($path | url | h)\">\($text | h)</a>";
