@@ -267,6 +267,7 @@ for i in "${!kdirs[@]}"; do
 done
 rc=$(overall "${rcs[@]}")
 [ "$rc" != 0 ] || log "nothing unexpected"
-made=$(cd "$run" && ls -d report.html junit.xml 2>/dev/null | paste -sd, | sed 's/,/, /')
+made=''
+for f in report.html junit.xml; do [ ! -s "$run/$f" ] || made+="${made:+, }$f"; done
 log "results: $run${made:+ ($made)}"
 exit "$rc"
