@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backing.h"
+#include "devdax.h"
 #include "needs.h"
 
 #ifndef STATX_ATTR_DAX
@@ -57,6 +58,35 @@ const struct pr_backing pr_backing_tmp = {
 	.dir_default = "/tmp",
 	.needs = PR_NEED_SCRATCH,
 };
+
+const struct pr_backing pr_backing_fsdax_nvdimm = {
+	.name = "fsdax-nvdimm",
+	.kind = "fsdax",
+	.dir_env = "PINRACE_DAX_NVDIMM_DIR",
+	.fs = "xfs",
+	.dax = 1,
+	.needs = PR_NEED_SCRATCH | PR_NEED_DAX,
+};
+
+const struct pr_backing pr_backing_fsdax_ext4 = {
+	.name = "fsdax-ext4",
+	.kind = "fsdax",
+	.dir_env = "PINRACE_DAX_EXT4_DIR",
+	.fs = "ext4",
+	.dax = 1,
+	.needs = PR_NEED_SCRATCH | PR_NEED_DAX,
+};
+
+const struct pr_backing pr_backing_devdax = {
+	.name = "devdax",
+	.kind = "devdax",
+	.dir_env = "PINRACE_DEVDAX",
+	.dax = 1,
+	.chardev = 1,
+};
+
+const struct pr_backing *const pr_backings_fsdax[] = {
+	&pr_backing_fsdax, &pr_backing_fsdax_ext4, NULL};
 
 const char *pr_backing_dir(const struct pr_backing *b)
 {
@@ -109,6 +139,8 @@ int pr_file_open(const struct pr_backing *b, const char *tag, size_t len,
 	const char *dir = pr_backing_dir(b);
 	int err;
 
+	if (b->chardev)
+		return pr_devdax_open(b, len, id, f);
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	if (!dir)
@@ -138,10 +170,11 @@ fail:
 void pr_file_close(struct pr_file *f)
 {
 	if (f->map)
-		munmap(f->map, f->len);
+		munmap(f->map, f->map_len ? f->map_len : f->len);
 	if (f->fd >= 0) {
 		close(f->fd);
-		unlink(f->path);
+		if (!f->device)
+			unlink(f->path);
 	}
 	f->map = NULL;
 	f->fd = -1;

@@ -14,13 +14,16 @@
 #include <sys/types.h>
 
 struct pr_backing {
-	const char *name; /* case-name component */
-	const char *kind; /* results.jsonl "backing" */
-	const char *dir_env; /* environment variable naming the directory */
+	const char *name;	 /* case-name component */
+	const char *kind;	 /* results.jsonl "backing" */
+	const char *dir_env;	 /* environment variable naming the directory */
 	const char *dir_default; /* when the variable is unset, or NULL */
 	const char *fs; /* the directory must be this filesystem, or NULL */
-	int dax; /* 1: files must be DAX, 0: must not be */
+	int dax;	/* 1: files must be DAX, 0: must not be */
 	unsigned int needs;
+	/* 1: dir_env names a device-DAX character device, not a directory:
+	 * "files" are its first bytes, mapped (lib/devdax.h) */
+	int chardev;
 };
 
 extern const struct pr_backing pr_backing_pagecache; /* any filesystem */
@@ -32,6 +35,15 @@ extern const struct pr_backing pr_backing_xfs, pr_backing_ext4,
 extern const struct pr_backing *const pr_backings_pagecache[];
 /* A scratch directory for self-tests ($PINRACE_TMP_DIR, default /tmp). */
 extern const struct pr_backing pr_backing_tmp;
+/*
+ * Filesystem DAX on NVDIMM namespaces (setup/nvdimm.sh): XFS
+ * ($PINRACE_DAX_NVDIMM_DIR) and ext4 ($PINRACE_DAX_EXT4_DIR), both mounted
+ * -o dax=always; device-DAX ($PINRACE_DEVDAX, /dev/daxX.Y).
+ */
+extern const struct pr_backing pr_backing_fsdax_nvdimm, pr_backing_fsdax_ext4;
+extern const struct pr_backing pr_backing_devdax;
+/* Filesystem DAX on XFS (pmem) and on ext4 (NVDIMM); NULL-ended. */
+extern const struct pr_backing *const pr_backings_fsdax[];
 
 struct pr_file {
 	int fd;
@@ -39,6 +51,8 @@ struct pr_file {
 	void *map;
 	size_t len;
 	uint32_t id;
+	size_t map_len; /* bytes mapped, when more than len (device-DAX) */
+	int device;	/* a device, not a file: never truncated or unlinked */
 };
 
 const char *pr_backing_dir(const struct pr_backing *b);
@@ -48,7 +62,8 @@ const char *pr_backing_fs(const struct pr_backing *b, char *buf, size_t len);
 int pr_fd_is_dax(int fd);
 /*
  * Create a file of @len bytes in the backing's directory and map it
- * MAP_SHARED (or @map_flags if non-zero).  0 or -errno.
+ * MAP_SHARED (or @map_flags if non-zero).  0 or -errno.  A chardev
+ * backing maps the device instead (pr_devdax_open()).
  */
 int pr_file_open(const struct pr_backing *b, const char *tag, size_t len,
 		 uint32_t id, int map_flags, struct pr_file *f);

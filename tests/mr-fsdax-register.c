@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Description: the same registration over a file on a filesystem-DAX
- * mount, where the mapped page is the disk block itself.  Pinned
+ * mount (XFS on memmap= pmem, XFS and ext4 on NVDIMM namespaces), where
+ * the mapped page is the disk block itself.  Pinned
  * registrations must be refused (EOPNOTSUPP since FOLL_LONGTERM learned
  * about fsdax); an ODP registration takes no pin and must stay coherent
  * across a truncate.
@@ -11,10 +12,10 @@
 #include "mrlayout.h"
 #include "mrmode.h"
 
-static const struct pr_backing *const backings[] = { &pr_backing_fsdax,
-						     NULL };
-static const struct pr_layout_op *const ops[] = { &pr_op_truncate_extend,
-						  NULL };
+static const struct pr_backing *const backings[] = {
+	&pr_backing_fsdax, &pr_backing_fsdax_nvdimm, &pr_backing_fsdax_ext4,
+	NULL};
+static const struct pr_layout_op *const ops[] = {&pr_op_truncate_extend, NULL};
 static const char *const tags[] = {
 	"5f1d43de5416 IB/core: disable memory registration of filesystem-dax vmas",
 	"52650c8b466b mm/gup: remove the vma allocation from gup_longterm_locked()",
