@@ -142,7 +142,9 @@ static int xfer(struct pr_rdma *r, int write, struct ibv_mr *mr, size_t off,
 	m->ops[0] = (struct pr_rop){.code = write ? PR_ROP_WRITE : PR_ROP_READ,
 				    .off = off,
 				    .len = len};
-	n = exchange(timeout_ms, err, errlen);
+	/* four completions in a row: the request, the peer's two
+	 * transfers, the reply; each may take up to @timeout_ms */
+	n = exchange(4 * timeout_ms, err, errlen);
 	if (n)
 		return n;
 	rc.st.ops++;

@@ -57,7 +57,7 @@ EOF
 peer_alive() { [ -s "$STATE/peer.pid" ] && kill -0 "$(cat "$STATE/peer.pid")" 2>/dev/null; }
 
 is_up() {
-	[ -e "/run/netns/$NS_A" ] && [ -e "/run/netns/$NS_B" ] &&
+	[ -e "$STATE/ok" ] && [ -e "/run/netns/$NS_A" ] && [ -e "/run/netns/$NS_B" ] &&
 		in_a rdma link show "$RXE_A/1" 2>/dev/null | grep -q ACTIVE && peer_alive
 }
 
@@ -140,14 +140,15 @@ up() {
 	fi
 	if ! is_up; then
 		down_quiet
-		(netns_mode && create && start_peer && probe) 2>"$STATE/up.err"
-		code=$?
+		code=0
+		(netns_mode && create && start_peer && probe) 2>"$STATE/up.err" || code=$?
 		if [ $code != 0 ]; then
 			msg=$(sed 's/^twohost.sh: error: //' "$STATE/up.err" | tail -n1)
 			echo "$code $msg" >"$STATE/failed"
 			die "$code" "$msg"
 		fi
 		cat "$STATE/up.err" >&2
+		touch "$STATE/ok"
 		log "up: $NS_A/$VETH_A/$RXE_A $NET.1 <-> $NS_B/$VETH_B/$RXE_B $NET.2, peer on port $PORT"
 	fi
 	env_lines
@@ -157,7 +158,7 @@ down_quiet() {
 	if peer_alive; then
 		kill "$(cat "$STATE/peer.pid")" 2>/dev/null || true
 	fi
-	rm -f "$STATE/peer.pid"
+	rm -f "$STATE/peer.pid" "$STATE/ok"
 	[ ! -e "/run/netns/$NS_A" ] || in_a rdma link delete "$RXE_A" 2>/dev/null || true
 	[ ! -e "/run/netns/$NS_B" ] || in_b rdma link delete "$RXE_B" 2>/dev/null || true
 	ip netns delete "$NS_A" 2>/dev/null || true
