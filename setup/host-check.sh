@@ -12,8 +12,8 @@ check_scratch() {
 	local key=$1 dir=$2 want=${1#scratch_} got opts m
 	[[ $dir == /* ]] || die 2 "$conf: $key $dir: not an absolute path"
 	[ -d "$dir" ] || die 2 "$conf: $key $dir: no such directory"
-	got=$(findmnt -n -o FSTYPE -T "$dir")
-	opts=,$(findmnt -n -o OPTIONS -T "$dir"),
+	got=$(findmnt -n -o FSTYPE -T "$dir" | tail -n1)
+	opts=,$(findmnt -n -o OPTIONS -T "$dir" | tail -n1),
 	if [ "$want" = fsdax ]; then
 		[[ ($got == xfs || $got == ext4) && ($opts == *,dax=always,* || $opts == *,dax,*) ]] ||
 			die 2 "$conf: $key $dir is $got mounted without -o dax=always: not filesystem-DAX"
@@ -22,7 +22,7 @@ check_scratch() {
 	fi
 	for m in "${SYSTEM_MOUNTS[@]}"; do
 		[ -e "$m" ] && [ "$(stat -c %d "$m")" = "$(stat -c %d "$dir")" ] &&
-			die 2 "$conf: $key $dir is on the filesystem of $m ($(findmnt -n -o SOURCE -T "$dir")): the tests need one of their own"
+			die 2 "$conf: $key $dir is on the filesystem of $m ($(findmnt -n -o SOURCE -T "$dir" | tail -n1)): the tests need one of their own"
 	done
 	return 0
 }

@@ -92,7 +92,7 @@ scratch_targets=()
 for k in $SCRATCH_KEYS; do
 	[ -n "${cfg[$k]:-}" ] || continue
 	check_scratch "$k" "${cfg[$k]}"
-	scratch_targets+=("$(findmnt -n -o TARGET -T "${cfg[$k]}")")
+	scratch_targets+=("$(findmnt -n -o TARGET -T "${cfg[$k]}" | tail -n1)")
 done
 [ ${#scratch_targets[@]} -gt 0 ] || die 2 "$conf: no scratch directory: the tests need at least one (scratch_xfs, ...)"
 devices=()

@@ -87,12 +87,13 @@ start_reclaim() {
 # Where rdma_cm can reach a listener: this host's own RDMA interface, or
 # the second namespace of setup/twohost.sh inside the guest.
 start_rdma_mmap() {
-	local addr=${PINRACE_PRESSURE_RDMA_ADDR:-} sns=() cns=() buf='' d line
+	local addr=${PINRACE_PRESSURE_RDMA_ADDR:-} sns=() cns=() buf='' d line out
 	if [ -z "$addr" ] && [ "${PINRACE_IN_VM:-0}" = 1 ]; then
+		out=$(bash "$here/twohost.sh" up 2>>"$pdir/rdma-mmap.log")
 		while IFS= read -r line; do
 			case $line in PINRACE_PEER_ADDR=* | PINRACE_NETNS=* | PINRACE_PEER_NETNS=*)
 				export "${line?}" ;; esac
-		done < <(bash "$here/twohost.sh" up 2>>"$pdir/rdma-mmap.log")
+		done <<<"$out"
 		addr=${PINRACE_PEER_ADDR:-}
 		[ -z "$addr" ] || sns=(ip netns exec "$PINRACE_PEER_NETNS") cns=(ip netns exec "$PINRACE_NETNS")
 	fi
@@ -101,15 +102,20 @@ start_rdma_mmap() {
 		return
 	}
 	for d in "${dirs[@]}"; do
-		[ "$(findmnt -n -o FSTYPE -T "$d")" != tmpfs ] || { buf=$d && break; }
+		[ "$(findmnt -n -o FSTYPE -T "$d" | tail -n1)" != tmpfs ] || { buf=$d && break; }
 	done
 	buf=${buf:-${PINRACE_TMPFS_DIR:-/dev/shm}}
-	export PR_RDMA_ADDR=$addr PR_RDMA_PORT=7472 PR_BUF_DIR=$buf PR_RUNTIME=$runtime
+	export PR_RDMA_ADDR=$addr PR_RDMA_PORT=7472 PR_BUF_DIR=$buf PR_RUNTIME=$runtime \
+		PR_RDMA_RATE=${PINRACE_PRESSURE_RDMA_RATE:-8m}
+	# fio 3.33 maps an mmapshared file as it finds it (an empty one: SIGBUS)
+	truncate -s 16M "$buf/pinrace-fio-rdma.server" "$buf/pinrace-fio-rdma.client" ||
+		{ not_run rdma-mmap "cannot create its buffer files in $buf" && return; }
 	fio_cmd rdma-mmap.server --section=server "$top/workloads/rdma-mmap.fio"
 	"${sns[@]}" "${FIO[@]}" >>"$pdir/rdma-mmap.log" 2>&1 &
 	aux_pids+=($!)
-	sleep 3 # the listener first
-	jdetail[rdma-mmap]="buffers: files on $buf (iomem=mmapshared), to $addr:$PR_RDMA_PORT${cns[*]:+ from ${cns[*]: -1} to ${sns[*]: -1}}"
+	listening "$PR_RDMA_PORT" "${sns[@]}" ||
+		warn "rdma-mmap: no listener on port $PR_RDMA_PORT after 60 s; starting the client anyway"
+	jdetail[rdma-mmap]="buffers: files on $buf (iomem=mmapshared), $PR_RDMA_RATE/s to $addr:$PR_RDMA_PORT${cns[*]:+ from ${cns[*]: -1} to ${sns[*]: -1}}"
 	fio_cmd rdma-mmap --section=client "$top/workloads/rdma-mmap.fio"
 	launch rdma-mmap "$addr" 0 "${cns[@]}" "${FIO[@]}"
 }
@@ -131,13 +137,40 @@ start_job() { # JOB
 	esac
 }
 
-alive() { local p; for p in "${jpid[@]}" "${aux_pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+# The fio server's rdma_cm listener (fio has no other way to say it is up).
+listening() { # PORT [ip netns exec NS]
+	local port=$1
+	shift
+	for _ in $(seq 120); do
+		"$@" rdma resource show cm_id 2>/dev/null | grep -q "LISTEN.*:$port " && return 0
+		sleep 0.5
+	done
+	return 1
+}
 
-stop_all() {
+# PID and every process below it (fio puts each job process in a session
+# of its own, so a process group does not hold them all).
+tree() { # PID
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do tree "$c"; done
+}
+
+alive() { # PID...
 	local p
+	for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done
+	return 1
+}
+
+# INT first (fio writes its JSON), KILL after 45 s for whatever is left.
+stop_all() {
+	local p all=()
+	for p in "${jpid[@]}" "${aux_pids[@]}"; do
+		mapfile -t -O ${#all[@]} all < <(tree "$p")
+	done
 	for p in "${jpid[@]}" "${aux_pids[@]}"; do kill -INT "$p" 2>/dev/null; done
-	for _ in $(seq 45); do alive || break; sleep 1; done
-	for p in "${jpid[@]}" "${aux_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for _ in $(seq 45); do alive "${all[@]}" || break; sleep 1; done
+	for p in "${all[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
 }
 
@@ -155,13 +188,16 @@ cleanup() {
 	rm -f "${PR_BUF_DIR:-/nonexistent}"/pinrace-fio-rdma.*
 }
 
-# One JSON object per job from its fio output (after fio's own notes).
+# fio's JSON without the notes fio writes before it, sometimes on the
+# same line as its opening brace ("...: Interrupted system call{").
+fio_json() { # FILE
+	{ echo '{' && sed -n '/^  "fio version"/,$p' "$1" 2>/dev/null; } | jq -c . 2>/dev/null || echo '{}'
+}
+
+# One JSON object per job from its fio output.
 job_record() { # JOB
-	local j=$1 json=$pdir/$1.json st=${jstatus[$1]}
-	local fio='{}'
-	if [ -s "$json" ] && sed -n '/^{/,$p' "$json" | jq -e . >/dev/null 2>&1; then
-		fio=$(sed -n '/^{/,$p' "$json")
-	fi
+	local j=$1 st=${jstatus[$1]} fio
+	fio=$(fio_json "$pdir/$1.json")
 	if [ "$st" = running ]; then
 		st=ran
 		jq -e '.jobs | length > 0 and all(.error == 0)' <<<"$fio" >/dev/null 2>&1 ||
@@ -209,7 +245,7 @@ supervise() {
 		sleep 1 &
 		wait $! 2>/dev/null
 		kill -0 "$owner" 2>/dev/null || stop_reason=${stop_reason:-"owner $owner exited"}
-		alive || stop_reason=${stop_reason:-"all jobs ended"}
+		alive "${jpid[@]}" "${aux_pids[@]}" || stop_reason=${stop_reason:-"all jobs ended"}
 		[ $(($(date +%s) - t0)) -lt $((runtime + 60)) ] || stop_reason=${stop_reason:-"runtime bound ${runtime} s"}
 	done
 	log "stopping: $stop_reason"

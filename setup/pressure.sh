@@ -18,7 +18,8 @@
 #                    DIR, else $PINRACE_TMPFS_DIR, else /dev/shm) mapped
 #                    with iomem=mmapshared; to $PINRACE_PRESSURE_RDMA_ADDR
 #                    (this host's RDMA interface), else inside the pinrace
-#                    guest between the namespaces of setup/twohost.sh
+#                    guest between the namespaces of setup/twohost.sh; at
+#                    $PINRACE_PRESSURE_RDMA_RATE (default 8m) per second
 #   any other JOB.fio: PR_DIR, PR_DIRS, PR_NDIRS, PR_SIZE, PR_RUNTIME set
 # Each job's size is capped at an eighth of its directory's free space.
 #
