@@ -168,7 +168,10 @@ check_junit "$syn/new" "synthetic run"
 matrix_check() {
 	local rc run d kdirs
 	log "quick profile on: $kernels"
-	"$top/run.sh" --kernel "${kernels// /,}" --results "$out/vm"
+	# two-host-layout stays out until its two-namespace setup works on
+	# every kernel (on 6.1 the peer connects through the wrong rxe link).
+	"$top/run.sh" --kernel "${kernels// /,}" --tests "${PINRACE_CHECK_TESTS:-!(two-host-*)}" \
+		--results "$out/vm"
 	rc=$?
 	run=$(readlink -f "$out/vm/latest")
 	if [ $rc -ge 2 ]; then

@@ -50,8 +50,10 @@ done
 export PINRACE_PROFILE="$top/workloads/$profile.profile"
 export PINRACE_EXPECT="${PINRACE_EXPECT:-$top/tests/expectations.txt}"
 
-# Test binaries: executables in build/tests matching the glob, benchmarks
-# excluded (they run from `make bench`).
+# Test binaries: executables in build/tests matching the glob (ksh
+# alternatives allowed: '!(two-host-*)'), benchmarks excluded (they run
+# from `make bench`).
+shopt -s extglob
 tests=()
 for bin in "$top"/build/tests/*; do
 	name=${bin##*/}
