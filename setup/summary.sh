@@ -89,6 +89,23 @@ cases() {
 		     else empty end end)'
 }
 
+# TSV: the layout cases grouped by operation (rows) and MR mode (columns),
+# all kernels and filesystems together, counted like the matrix.
+by_op() {
+	records | jq -r -s '
+		def cell: [["pass", "p"], ["xfail", "x"], ["skip", "s"], ["xpass", "X"],
+			["fail", "F"], ["error", "E"]] as $k
+			| . as $r | [$k[] | . as [$s, $l] | ($r | map(select(.status == $s)) | length)
+			| select(. > 0) | "\(.)\($l)"] | join(" ") | if . == "" then "-" else . end;
+		map(select(.op != null and .mr != null and .mr != "none")) as $all
+		| if ($all | length) == 0 then empty else
+		  ($all | map(.mr) | unique) as $mrs
+		  | (["OPERATION"] + $mrs | @tsv),
+		    ($all | map(.op) | unique[] as $o
+		     | [$o] + [$mrs[] as $m | $all | map(select(.op == $o and .mr == $m)) | cell]
+		     | @tsv) end'
+}
+
 totals() {
 	local d l=''
 	for d in "${dirs[@]}"; do
@@ -105,5 +122,11 @@ totals() {
 	echo "p pass, x xfail (known), s skip; F fail, E error, X xpass: unexpected"
 	echo
 	cases | table
+	grouped=$(by_op)
+	if [ -n "$grouped" ]; then
+		echo
+		echo "layout cases by operation and MR mode (every kernel and filesystem):"
+		printf '%s\n' "$grouped" | table
+	fi
 	totals
 } | tee "$run/matrix.txt"
