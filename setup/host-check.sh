@@ -14,12 +14,18 @@ check_scratch() {
 	[ -d "$dir" ] || die 2 "$conf: $key $dir: no such directory"
 	got=$(findmnt -n -o FSTYPE -T "$dir" | tail -n1)
 	opts=,$(findmnt -n -o OPTIONS -T "$dir" | tail -n1),
-	if [ "$want" = fsdax ]; then
+	case $want in
+	fsdax | fsdax_ext4)
 		[[ ($got == xfs || $got == ext4) && ($opts == *,dax=always,* || $opts == *,dax,*) ]] ||
 			die 2 "$conf: $key $dir is $got mounted without -o dax=always: not filesystem-DAX"
-	else
+		[ "$want" = fsdax ] || [ "$got" = ext4 ] || die 2 "$conf: $key $dir is on $got, not ext4"
+		;;
+	*)
 		[ "$got" = "$want" ] || die 2 "$conf: $key $dir is on $got, not $want"
-	fi
+		[[ $opts != *,dax=always,* && $opts != *,dax,* ]] ||
+			die 2 "$conf: $key $dir is mounted -o dax=always: a page-cache scratch must not be DAX"
+		;;
+	esac
 	for m in "${SYSTEM_MOUNTS[@]}"; do
 		[ -e "$m" ] && [ "$(stat -c %d "$m")" = "$(stat -c %d "$dir")" ] &&
 			die 2 "$conf: $key $dir is on the filesystem of $m ($(findmnt -n -o SOURCE -T "$dir" | tail -n1)): the tests need one of their own"

@@ -16,11 +16,12 @@
 #    when it does not answer (not probed, with a warning, before `make`).
 # 4. Exports PINRACE_RDMA_DEV, PINRACE_RDMA_PORT, PINRACE_XFS_DIR,
 #    PINRACE_EXT4_DIR, PINRACE_BTRFS_DIR, PINRACE_TMPFS_DIR,
-#    PINRACE_PAGECACHE_DIR, PINRACE_DAX_DIR, PINRACE_TMP_DIR (the page-cache
-#    scratch: nothing goes to /tmp), PINRACE_PMEM_DEVICES (what may be
-#    reconfigured), PINRACE_PEER, PINRACE_PRESSURE_RDMA_ADDR and
-#    PINRACE_HOST_CONF, and unsets every other PINRACE_* location, so
-#    nothing the file does not name is used.
+#    PINRACE_PAGECACHE_DIR, PINRACE_DAX_DIR (and PINRACE_DAX_NVDIMM_DIR or
+#    PINRACE_DAX_EXT4_DIR by its filesystem), PINRACE_DEVDAX,
+#    PINRACE_TMP_DIR (the page-cache scratch: nothing goes to /tmp),
+#    PINRACE_PMEM_DEVICES (what may be reconfigured), PINRACE_PEER,
+#    PINRACE_PRESSURE_RDMA_ADDR and PINRACE_HOST_CONF, and unsets every
+#    other PINRACE_* location, so nothing the file does not name is used.
 # 5. --check: prints them, exit 0; --env: prints them as shell lines to
 #    eval (unset, then export), exit 0. Otherwise runs setup/run-tests.sh with
 #    RUN-TESTS-ARGS (exit: its status); when they name --results and a
@@ -57,7 +58,7 @@ done
 
 declare -A cfg=()
 pmem=() # "key=value" of pmem_device and pmem_namespace lines
-SCRATCH_KEYS="scratch_xfs scratch_ext4 scratch_btrfs scratch_tmpfs scratch_fsdax"
+SCRATCH_KEYS="scratch_xfs scratch_ext4 scratch_btrfs scratch_tmpfs scratch_fsdax scratch_fsdax_ext4"
 n=0
 while IFS= read -r line || [ -n "$line" ]; do
 	n=$((n + 1))
@@ -66,7 +67,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	[[ $line =~ ^[[:space:]]*([a-z][a-z0-9_]*)[[:space:]]*=[[:space:]]*([^[:space:]].*[^[:space:]]|[^[:space:]])[[:space:]]*$ ]] ||
 		die 2 "$conf:$n: not 'key = value': $line"
 	k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
-	case " $SCRATCH_KEYS rdma_device rdma_port pagecache peer pressure_rdma_addr " in
+	case " $SCRATCH_KEYS rdma_device rdma_port pagecache devdax peer pressure_rdma_addr " in
 	*" $k "*)
 		[ -z "${cfg[$k]+set}" ] || die 2 "$conf:$n: $k given twice"
 		cfg[$k]=$v
@@ -96,9 +97,13 @@ for k in $SCRATCH_KEYS; do
 done
 [ ${#scratch_targets[@]} -gt 0 ] || die 2 "$conf: no scratch directory: the tests need at least one (scratch_xfs, ...)"
 devices=()
+if [ -n "${cfg[devdax]:-}" ]; then
+	[ -c "${cfg[devdax]}" ] || die 2 "$conf: devdax ${cfg[devdax]}: not a device-DAX character device"
+	pmem+=("devdax=${cfg[devdax]}")
+fi
 for kv in "${pmem[@]}"; do
-	if [ "${kv%%=*}" = pmem_device ]; then
-		check_pmem pmem_device "${kv#*=}"
+	if [ "${kv%%=*}" != pmem_namespace ]; then
+		check_pmem "${kv%%=*}" "${kv#*=}"
 		devices+=("${kv#*=}")
 	else
 		check_namespace pmem_namespace "${kv#*=}"
@@ -123,8 +128,8 @@ fi
 # --- the environment ------------------------------------------------------------
 
 UNSET="RDMA_DEV RDMA_PORT XFS_DIR EXT4_DIR BTRFS_DIR TMPFS_DIR PAGECACHE_DIR DAX_DIR
-	TMP_DIR PMEM_DEVICES PEER NETNS PEER_NETNS PEER_NETDEV PEER_ADDR PRESSURE_RDMA_ADDR
-	SELFTEST_CRASH"
+	DAX_NVDIMM_DIR DAX_EXT4_DIR DEVDAX TMP_DIR PMEM_DEVICES PEER NETNS PEER_NETNS
+	PEER_NETDEV PEER_ADDR PRESSURE_RDMA_ADDR SELFTEST_CRASH"
 for v in $UNSET; do unset "PINRACE_$v"; done
 export PINRACE_HOST_CONF=$conf PINRACE_RDMA_DEV=${cfg[rdma_device]}
 setenv() { [ -z "$2" ] || export "$1=$2"; }
@@ -134,6 +139,11 @@ setenv PINRACE_EXT4_DIR "${cfg[scratch_ext4]:-}"
 setenv PINRACE_BTRFS_DIR "${cfg[scratch_btrfs]:-}"
 setenv PINRACE_TMPFS_DIR "${cfg[scratch_tmpfs]:-}"
 setenv PINRACE_DAX_DIR "${cfg[scratch_fsdax]:-}"
+dax_fs=$([ -z "${cfg[scratch_fsdax]:-}" ] || findmnt -n -o FSTYPE -T "${cfg[scratch_fsdax]}" | tail -n1)
+[ "$dax_fs" != xfs ] || setenv PINRACE_DAX_NVDIMM_DIR "${cfg[scratch_fsdax]}"
+[ "$dax_fs" != ext4 ] || setenv PINRACE_DAX_EXT4_DIR "${cfg[scratch_fsdax]}"
+setenv PINRACE_DAX_EXT4_DIR "${cfg[scratch_fsdax_ext4]:-${PINRACE_DAX_EXT4_DIR:-}}"
+setenv PINRACE_DEVDAX "${cfg[devdax]:-}"
 for fs in $pc xfs ext4 btrfs tmpfs; do
 	[ -z "${cfg[scratch_$fs]:-}" ] || { setenv PINRACE_PAGECACHE_DIR "${cfg[scratch_$fs]}" && break; }
 done
