@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The state of a DAX reallocation case (lib/daxrace.h), shared by its
+ * parts: the case and its threads (daxrace.c), one round of the layout
+ * thread (daxround.c), and the judging of what was read (daxjudge.c).
+ * Private to those files.
+ */
+#ifndef PR_DAXSTATE_H
+#define PR_DAXSTATE_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "backing.h"
+#include "daxrace.h"
+#include "layout.h"
+#include "race.h"
+#include "verbs.h"
+
+#define PMD_SIZE (2u << 20)
+#define B_CHUNK (64u << 10)
+/* left free by the fill: room for the change's own metadata */
+#define SLACK (64u << 10)
+/* what B may take beyond A's size and the slack: space an allocator held
+ * back (ext4's preallocations) is not where A's blocks went */
+#define B_EXTRA (2u << 20)
+
+enum { W_LAYOUT, W_XFER, NW };
+enum { A_ID = 1, B_ID = 2 };
+
+struct dr {
+	struct pr_ctx *ctx;
+	struct pr_result *res;
+	const struct pr_case *c;
+	const struct pr_daxrace *cfg;
+	const struct pr_layout_op *op;
+	struct pr_file a, b, s;
+	int s_fd, fill_fd;
+	char fill_path[600];
+	struct pr_rdma rdma;
+	struct ibv_mr *mr;
+	size_t bs, n, len, blen; /* blen: the most B takes */
+	uint64_t seed;
+	unsigned char *stage, *rbuf;
+	/* A's blocks: before the change, after it alone, and after it with
+	 * the transfer's data landed before (final1) or after (final2) */
+	struct pr_expect *before, *op_only, *final1, *final2, *spare;
+	uint64_t *phys_before, *phys_after, *phys_b;
+	/* the round in flight */
+	_Atomic uint32_t go, started, done;
+	_Atomic int quit; /* the layout thread is done: so is the transfer */
+	size_t x_off, x_len;
+	ssize_t x_got; /* bytes the transfer moved, -1: it failed */
+	int x_errno;
+	_Atomic int stop; /* traffic stops: the watchdog counts from here */
+	struct timespec deadline;
+	struct pr_worker w[NW];
+	/* totals */
+	uint64_t rounds, x_ok, x_failed, freed, reused, pmd_rounds, enospc;
+	int partial; /* this round's change failed with ENOSPC, maybe halfway */
+	uint64_t b_bytes, short_writes;
+	int skip_errno, abandoned, nsaid, inject_done;
+	char error[384];
+};
+
+/* A blocking call, published for the watchdog. */
+#define CALL(d, wi, name, off, len, expr)                                      \
+	({                                                                     \
+		__typeof__(expr) _rv;                                          \
+		pr_worker_enter(&(d)->w[wi], name, off, len);                  \
+		_rv = (expr);                                                  \
+		pr_worker_leave(&(d)->w[wi]);                                  \
+		_rv;                                                           \
+	})
+
+enum judged { J_FILE, J_READ, J_OTHER }; /* A; a read of A in flight; B */
+
+/* daxround.c */
+uint64_t dr_rnd(uint64_t *s);
+int dr_expired(struct dr *d);
+void dr_sleep_us(long us);
+int dr_fail(struct dr *d, const char *what, int err);
+void dr_stamp(struct dr *d, void *buf, size_t off, size_t len, uint32_t id,
+	      uint32_t gen, int writer);
+int dr_pwrite_all(struct dr *d, int fd, const void *buf, size_t len, size_t off,
+		  const char *name);
+int dr_pread_all(struct dr *d, int fd, void *buf, size_t len, const char *name);
+int dr_write_a(struct dr *d, uint32_t g);
+extern __thread sigjmp_buf *dr_fault_jmp;
+void dr_on_fault(int sig);
+int dr_map_copy(struct dr *d, void *dst, const void *src, size_t len);
+long dr_prefault(struct dr *d, int *pmd);
+/* The device side afresh after a completion error; 0 or -1. */
+int dr_reopen(struct dr *d);
+/* One round @r; 0, or -1 when the case must stop (d->error says why). */
+int dr_round(struct dr *d, uint32_t r, uint64_t *s);
+
+/* daxjudge.c */
+void dr_build_models(struct dr *d, struct pr_layout *l, uint32_t g);
+void dr_judge(struct dr *d, enum judged what, const unsigned char *buf,
+	      size_t first, size_t nblk, uint32_t g, const char *fname,
+	      const char *label);
+
+#endif
