@@ -159,12 +159,11 @@ static int check_device(struct pr_ctx *ctx, struct pr_result *res)
 {
 	const char *named = ctx->rdma_dev;
 
-	if (!named || !strcmp(named, rm.dev))
+	/* In the guest's two hosts the first namespace has its own link:
+	 * $PINRACE_RDMA_DEV names the loopback device of the other tests. */
+	if (!named || !strcmp(named, rm.dev) ||
+	    (getenv("PINRACE_NETNS") && *getenv("PINRACE_NETNS")))
 		return 0;
-	if (getenv("PINRACE_NETNS") && *getenv("PINRACE_NETNS")) {
-		pr_note(res, "peer reached through %s, not %s", rm.dev, named);
-		return 0;
-	}
 	pr_error(
 		res, 0,
 		"the peer %s is reached through %s, not PINRACE_RDMA_DEV=%s: name that device or another peer address",
@@ -243,8 +242,8 @@ void pr_remote_end(struct pr_ctx *ctx, struct pr_result *res)
 	if (!st.ops)
 		return;
 	pr_note(res,
-		"peer %s (%s): %llu transfers, %llu bytes across (peer: %llu RDMA READs, %llu RDMA WRITEs, %llu bytes)",
-		rm.peer, st.said_bye ? st.bye.text : "no goodbye",
+		"from %s to peer %s (%s): %llu transfers, %llu bytes across (peer: %llu RDMA READs, %llu RDMA WRITEs, %llu bytes)",
+		rm.dev, rm.peer, st.said_bye ? st.bye.text : "no goodbye",
 		(unsigned long long)st.ops, (unsigned long long)st.bytes,
 		(unsigned long long)st.bye.reads,
 		(unsigned long long)st.bye.writes,
