@@ -28,6 +28,10 @@ usage: ./run.sh [options]
   --scratch DIR      with --host: a page-cache filesystem directory to use
   --dax DIR          with --host: a filesystem-DAX directory to use
   --device NAME      with --host: the RDMA device (default: the first)
+  --config FILE      with --host: what this machine lends the suite, instead of
+                     --scratch/--dax/--device: device and port, scratch directories
+                     per filesystem, pmem it may reconfigure, a peer host
+                     (setup/host.conf.example); anything else is refused
   --compare OLD NEW  list what changed between two results: run folders, kernel
                      folders of a run, or kernels of the latest run (debian:sid,
                      sid, or a release); exit 1 when something regressed
@@ -43,12 +47,12 @@ USAGE
 
 argv=("$@")
 specs=() modules='' glob='*' profile=quick seed='' list=0 compare=()
-base="$top/results" timeout=2400 host=0 scratch='' dax='' device=''
+base="$top/results" timeout=2400 host=0 scratch='' dax='' device='' config=''
 need_arg() { [[ $# -ge 2 && -n $2 ]] || die 2 "option $1 needs a value"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel | --modules | --tests | --profile | --seed | --results | \
-		--timeout | --scratch | --dax | --device | --compare)
+		--timeout | --scratch | --dax | --device | --config | --compare)
 		need_arg "$@" ;;
 	esac
 	case $1 in
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--scratch) scratch=$2; shift ;;
 	--dax) dax=$2; shift ;;
 	--device) device=$2; shift ;;
+	--config) config=$2; shift ;;
 	--compare)
 		[[ $# -ge 3 && -n $2 && -n $3 ]] || die 2 "--compare needs two results: OLD NEW"
 		compare=("$2" "$3")
@@ -117,11 +122,17 @@ parse_kernel() { # SPEC
 [[ $timeout =~ ^[0-9]+$ ]] || die 2 "--timeout wants seconds, not '$timeout'"
 if [ $host = 1 ]; then
 	[ ${#specs[@]} -eq 0 ] || die 2 "--kernel does not go with --host (the host runs its own kernel)"
-	[ -n "$scratch" ] || die 2 "--host needs --scratch DIR (a page-cache filesystem directory)"
-	[ -d "$scratch" ] || die 2 "--scratch $scratch: no such directory"
-	[ -z "$dax" ] || [ -d "$dax" ] || die 2 "--dax $dax: no such directory"
+	if [ -n "$config" ]; then
+		[ -z "$scratch$dax$device" ] || die 2 "--config names the device and directories: not with --scratch, --dax or --device"
+		# refusals (2), no usable RDMA device (4), a silent peer (3): before anything runs
+		host_env=$(bash "$top/setup/host.sh" --config "$config" --env) || exit $?
+	else
+		[ -n "$scratch" ] || die 2 "--host needs --config FILE or --scratch DIR (a page-cache filesystem directory)"
+		[ -d "$scratch" ] || die 2 "--scratch $scratch: no such directory"
+		[ -z "$dax" ] || [ -d "$dax" ] || die 2 "--dax $dax: no such directory"
+	fi
 else
-	[ -z "$scratch$dax$device" ] || die 2 "--scratch, --dax and --device go with --host"
+	[ -z "$scratch$dax$device$config" ] || die 2 "--scratch, --dax, --device and --config go with --host"
 	[ ${#specs[@]} -gt 0 ] || specs=(debian:trixie)
 	for spec in "${specs[@]}"; do parse_kernel "$spec"; done
 	[ -z "$modules" ] || [ -n "$(printf '%s' "${kimages[@]}")" ] ||
@@ -138,9 +149,13 @@ guest_args=(--tests "$glob" --profile "$profile")
 
 # Host mode: this machine, its device, the named directories.
 if [ $host = 1 ]; then
-	export PINRACE_PAGECACHE_DIR=$scratch
-	[ -z "$dax" ] || export PINRACE_DAX_DIR=$dax
-	[ -z "$device" ] || export PINRACE_RDMA_DEV=$device
+	if [ -n "$config" ]; then
+		eval "$host_env"
+	else
+		export PINRACE_PAGECACHE_DIR=$scratch
+		[ -z "$dax" ] || export PINRACE_DAX_DIR=$dax
+		[ -z "$device" ] || export PINRACE_RDMA_DEV=$device
+	fi
 	if [ $list = 1 ]; then
 		exec bash "$top/setup/run-tests.sh" --list "${guest_args[@]}"
 	fi

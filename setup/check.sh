@@ -87,6 +87,30 @@ cli 2 "--kernel with --host" --host --scratch /tmp --kernel debian:sid
 cli 2 "--compare with one folder" --compare /tmp
 cli 2 "--compare a missing folder" --compare /nonexistent/a /nonexistent/b
 cli 4 "--host without an RDMA device" --host --scratch /tmp
+# Host mode from a config file: it names everything the suite may touch;
+# a file naming anything else is refused before anything runs.
+conf=$out/host-conf shm=$(mktemp -d -p /dev/shm pinrace-check.XXXXXX)
+mkdir -p "$conf"
+hostconf() { # NAME LINE...: a config file in $conf
+	local f=$conf/$1.conf
+	shift
+	printf '%s\n' "$@" >"$f"
+}
+hostconf ok "rdma_device = mlx5_0" "scratch_tmpfs = $shm"
+hostconf unknown "rdma_device = mlx5_0" "scratch_tmpfs = $shm" "frobnicate = 1"
+hostconf rootfs "rdma_device = mlx5_0" "scratch_ext4 = /"
+hostconf sysdisk "rdma_device = mlx5_0" "scratch_tmpfs = $shm" \
+	"pmem_device = $(findmnt -n -o SOURCE / | tail -n1)"
+hostconf notpmem "rdma_device = mlx5_0" "scratch_tmpfs = $shm" "pmem_device = /dev/null"
+cli 2 "--config that cannot be read" --host --config "$conf/nonexistent.conf"
+cli 2 "--config with an unknown key" --host --config "$conf/unknown.conf"
+cli 2 "--config with the root filesystem as scratch" --host --config "$conf/rootfs.conf"
+cli 2 "--config naming the system disk as pmem" --host --config "$conf/sysdisk.conf"
+cli 2 "--config naming a device that is not pmem" --host --config "$conf/notpmem.conf"
+cli 2 "--config with --scratch" --host --config "$conf/ok.conf" --scratch "$shm"
+cli 2 "--config without --host" --config "$conf/ok.conf"
+cli 4 "--config on a machine without an RDMA device" --host --config "$conf/ok.conf"
+rmdir "$shm"
 
 # 3. compare, junit and report on folders made here
 # A run folder with one kernel whose results are JSONL (sed may edit them).

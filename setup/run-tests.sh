@@ -52,13 +52,13 @@ export PINRACE_EXPECT="${PINRACE_EXPECT:-$top/tests/expectations.txt}"
 
 # Test binaries: executables in build/tests matching the glob (ksh
 # alternatives allowed: '!(two-host-*)'), benchmarks excluded (they run
-# from `make bench`).
+# from `make bench`), and so is peer-rdma (the two-host tests' peer).
 shopt -s extglob
 tests=()
 for bin in "$top"/build/tests/*; do
 	name=${bin##*/}
 	[[ -f $bin && -x $bin ]] || continue
-	case $name in bench-*) continue ;; esac
+	case $name in bench-* | peer-*) continue ;; esac
 	# shellcheck disable=SC2254
 	case $name in $glob) tests+=("$bin") ;; esac
 done
@@ -159,16 +159,28 @@ arm_selftest_crash() {
 }
 # shellcheck disable=SC2317 # called by the trap
 disarm() { [ -z "$crash_pid" ] || kill "$crash_pid" 2>/dev/null; }
-trap disarm EXIT
+# The profile's background pressure (setup/pressure.sh) and, in the guest,
+# the two-host namespaces (setup/twohost.sh) end with the run, however it
+# ends.
+pressure=''
+# shellcheck disable=SC2317 # called by the trap
+finish() {
+	disarm
+	[ -z "$pressure" ] || bash "$top/setup/pressure.sh" stop --results "$results"
+	[ "${PINRACE_IN_VM:-0}" != 1 ] || [ ! -d /run/pinrace-twohost ] ||
+		bash "$top/setup/twohost.sh" down
+}
+trap finish EXIT
 
 # --- the run -----------------------------------------------------------------
 
 # Which tests run and how many cases each: everything, or what is left.
 declare -A todo=() ncase=() nall=()
-total=0
+total=0 bound=0
 for bin in "${tests[@]}"; do
 	name=${bin##*/}
 	n=$(info "$bin" cases)
+	per=$(info "$bin" timeout)
 	nall[$name]=${n:-0}
 	if [ $resume = 1 ]; then
 		todo[$name]=$(todo_cases "$bin" "$name")
@@ -176,9 +188,23 @@ for bin in "${tests[@]}"; do
 	fi
 	ncase[$name]=${n:-0}
 	total=$((total + ${n:-0}))
+	bound=$((bound + ${n:-0} * ${per:-300} + 60))
 done
 record plan "$(date +%s)" ${#tests[@]} $total
 arm_selftest_crash
+
+# Background pressure beside the tests: the profile's fio jobs in the
+# page-cache scratch directories, for no longer than the run may take.
+pressure=$(bash "$top/setup/pressure.sh" jobs "$PINRACE_PROFILE")
+if [ -n "$pressure" ]; then
+	pdirs=()
+	for d in "${PINRACE_XFS_DIR:-}" "${PINRACE_EXT4_DIR:-}" "${PINRACE_BTRFS_DIR:-}"; do
+		[ -z "$d" ] || pdirs+=("$d")
+	done
+	[ ${#pdirs[@]} -gt 0 ] || pdirs=("$PINRACE_PAGECACHE_DIR")
+	bash "$top/setup/pressure.sh" start "$PINRACE_PROFILE" "${pdirs[@]}" --results "$results" \
+		--runtime "$bound" --owner $$ || warn "background pressure did not start: see $results/pressure/"
+fi
 
 # A resumed test's next TAP file: TEST.resume1.tap, TEST.resume2.tap...
 resume_tap() {
