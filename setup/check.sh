@@ -2,7 +2,10 @@
 # `make check`: the project's own tests.
 #   1. the self-tests on this machine (detectors fed injected faults, the
 #      harness fed misbehaving cases);
-#   2. run.sh's handling of bad input (exit 2, nothing started);
+#   2. run.sh's handling of bad input (exit 2, nothing started), host
+#      config files that name what the suite may not touch, and
+#      setup/nvdimm.sh's refusals to reconfigure or format what no option
+#      names;
 #   3. --compare, junit.xml and report.html on results folders made here from
 #      step 1's results (one with a regression injected), the report and
 #      junit.xml opened in headless Chromium;
@@ -111,6 +114,14 @@ cli 2 "--config with --scratch" --host --config "$conf/ok.conf" --scratch "$shm"
 cli 2 "--config without --host" --config "$conf/ok.conf"
 cli 4 "--config on a machine without an RDMA device" --host --config "$conf/ok.conf"
 rmdir "$shm"
+# setup/nvdimm.sh reconfigures a namespace or formats a device only when an
+# option names it: its refusals, against stand-in ndctl, mkfs and mount.
+while IFS= read -r line; do
+	case $line in
+	"ok "*) verdict 0 "nvdimm.sh ${line#ok * - }" ;;
+	"not ok "*) verdict 1 "nvdimm.sh ${line#not ok * - }" ;;
+	esac
+done < <(bash "$top/setup/check-nvdimm-refusal.sh" 2>&1)
 
 # 3. compare, junit and report on folders made here
 # A run folder with one kernel whose results are JSONL (sed may edit them).
