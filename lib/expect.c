@@ -75,7 +75,8 @@ static int parse_expect(struct pr_expectation *e, const char *word)
 	colon = strchr(buf, ':');
 	if (colon)
 		*colon++ = '\0';
-	s = pr_status_from_name(buf);
+	e->intermittent = !strcmp(buf, "intermittent");
+	s = e->intermittent ? PR_FAIL : pr_status_from_name(buf);
 	if (s != PR_FAIL && s != PR_ERROR)
 		return -1;
 	e->status = s;
@@ -132,7 +133,7 @@ int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
 		x->e = grown;
 		if (parse_line(&x->e[x->n], p)) {
 			snprintf(err, len,
-				 "%s:%d: expected KERNEL TEST CASE STATUS[:FINDING] COMMIT REASON",
+				 "%s:%d: expected KERNEL TEST CASE fail|error|intermittent[:FINDING] COMMIT REASON",
 				 path, lineno);
 			fclose(f);
 			pr_expect_free(x);
@@ -198,7 +199,7 @@ enum pr_status pr_expect_apply(const struct pr_expectations *x,
 	if (s == e->status && (e->finding < 0 || e->finding == (int)f))
 		return PR_XFAIL;
 	if (s == PR_PASS && e->status == PR_FAIL)
-		return PR_XPASS;
+		return e->intermittent ? PR_PASS : PR_XPASS;
 	*why = NULL; /* a different failure: report it as it is */
 	return s;
 }

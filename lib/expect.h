@@ -11,7 +11,9 @@
  * is "fail" or "error", optionally with the finding ("fail:stale-read").
  * A failure that matches becomes XFAIL with the reason and commit; a pass
  * that matches an expected failure becomes XPASS: both are reported, only
- * XFAIL is quiet.
+ * XFAIL is quiet.  "intermittent[:FINDING]" is a failure a race shows in
+ * some runs only: when it shows it is XFAIL, when it does not the pass
+ * stays a pass (the line is still named in the results).
  */
 #ifndef PR_EXPECT_H
 #define PR_EXPECT_H
@@ -26,6 +28,7 @@ struct pr_expectation {
 	char cs[256];
 	enum pr_status status;
 	int finding; /* -1: any */
+	int intermittent; /* a pass is no news either */
 	char commit[32];
 	char reason[400];
 };

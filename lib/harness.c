@@ -257,9 +257,9 @@ static void finish_case(struct run *r, struct pr_case *c,
 	if (res->status != PR_PASS && res->status != PR_SKIP)
 		pr_report_yaml(&rep, yaml, sizeof(yaml));
 	pr_tap_result(&r->tap, c->name, res->status,
-		      why && *why ? why :
-		      x	    ? x->reason :
-			      res->detail,
+		      why && *why		  ? why :
+		      x && res->status != PR_PASS ? x->reason :
+						    res->detail,
 		      yaml);
 	if (r->jsonl[0] && pr_report_jsonl(&rep, r->jsonl))
 		fprintf(stderr, "%s: cannot append to %s: %s\n", r->t->name,

@@ -4,7 +4,8 @@
  * variant applies one line to one outcome and checks the verdict: a known
  * failure becomes XFAIL, a pass where a failure was expected becomes
  * XPASS, and a failure with another finding, another kernel or another
- * device stays a failure.  A matcher that swallowed failures would fail
+ * device stays a failure.  An intermittent failure is XFAIL when it shows
+ * and a plain pass when it does not, never a licence for other findings.  A matcher that swallowed failures would fail
  * here.
  */
 #include <stdio.h>
@@ -46,6 +47,14 @@ static const struct pr_variant variants[] = {
 	  "ext4/ro/punch", PR_FAIL, PR_F_STALE_READ, PR_FAIL),
 	V("expected-error", "* t * error c r", "6.1.0@rxe0", "x", PR_ERROR,
 	  PR_F_NONE, PR_XFAIL),
+	V("intermittent-shows", "6.1.* t x/* intermittent:hang c r",
+	  "6.1.0-56-amd64@rxe0", "x/y", PR_FAIL, PR_F_HANG, PR_XFAIL),
+	V("intermittent-absent", "6.1.* t x/* intermittent:hang c r",
+	  "6.1.0-56-amd64@rxe0", "x/y", PR_PASS, PR_F_NONE, PR_PASS),
+	V("intermittent-other-finding", "6.1.* t x/* intermittent:hang c r",
+	  "6.1.0-56-amd64@rxe0", "x/y", PR_FAIL, PR_F_CROSS_FILE, PR_FAIL),
+	V("intermittent-error", "6.1.* t x/* intermittent:hang c r",
+	  "6.1.0-56-amd64@rxe0", "x/y", PR_ERROR, PR_F_HANG, PR_ERROR),
 	V("skip-untouched", "* t * fail c r", "6.1.0@rxe0", "x", PR_SKIP,
 	  PR_F_NONE, PR_SKIP),
 	{}
