@@ -146,15 +146,11 @@ static int register_mr(struct wb *m)
 	m->mr = pr_rdma_reg(&m->rdma, m->f.map, m->f.len, RW, &err);
 	if (m->mr)
 		return 0;
-	m->res->err = err;
-	if (err == EFAULT)
-		pr_skip(m->res,
-			"kernel refuses writable long-term pins of page-cache files (EFAULT): nothing to write back");
-	else
-		pr_refused(
-			m->res, err,
-			"writable ibv_reg_mr on a page-cache file refused: %s",
-			strerrorname_np(err));
+	/* The kernel protecting the file (EFAULT from 6.5): a result, and
+	 * nothing to write back behind its back. */
+	pr_refused(m->res, err,
+		   "writable ibv_reg_mr on a page-cache file refused: %s",
+		   strerrorname_np(err));
 	return -1;
 }
 
