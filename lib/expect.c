@@ -10,7 +10,7 @@
 /* "6.12.38+deb13-amd64" -> 6*1e6 + 12*1e3 + 38 */
 static long kver_num(const char *s)
 {
-	long part[3] = { 0, 0, 0 };
+	long part[3] = {0, 0, 0};
 	char *end;
 
 	for (int i = 0; i < 3; i++) {
@@ -68,10 +68,17 @@ int pr_kernel_match(const char *pat, const char *release)
 
 static int parse_expect(struct pr_expectation *e, const char *word)
 {
-	char buf[64], *colon;
+	char buf[128], *colon, *tilde;
 	int s;
 
 	snprintf(buf, sizeof(buf), "%s", word);
+	tilde = strchr(buf, '~');
+	if (tilde) {
+		*tilde++ = '\0';
+		if (!*tilde)
+			return -1;
+		snprintf(e->kmsg, sizeof(e->kmsg), "%s", tilde);
+	}
 	colon = strchr(buf, ':');
 	if (colon)
 		*colon++ = '\0';
@@ -86,10 +93,10 @@ static int parse_expect(struct pr_expectation *e, const char *word)
 
 static int parse_line(struct pr_expectation *e, char *line)
 {
-	char expect[64];
+	char expect[128];
 	int pos = 0;
 
-	if (sscanf(line, "%63s %63s %255s %63s %31s %n", e->kernel, e->test,
+	if (sscanf(line, "%63s %63s %255s %127s %31s %n", e->kernel, e->test,
 		   e->cs, expect, e->commit, &pos) < 5 ||
 	    !pos)
 		return -1;
@@ -132,9 +139,10 @@ int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
 			break;
 		x->e = grown;
 		if (parse_line(&x->e[x->n], p)) {
-			snprintf(err, len,
-				 "%s:%d: expected KERNEL TEST CASE fail|error|intermittent[:FINDING] COMMIT REASON",
-				 path, lineno);
+			snprintf(
+				err, len,
+				"%s:%d: expected KERNEL TEST CASE fail|error|intermittent[:FINDING][~KMSG] COMMIT REASON",
+				path, lineno);
 			fclose(f);
 			pr_expect_free(x);
 			return -1;
@@ -185,10 +193,10 @@ const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
 	return NULL;
 }
 
-enum pr_status pr_expect_apply(const struct pr_expectations *x,
-			       const char *env, const char *test,
-			       const char *cs, enum pr_status s,
-			       enum pr_finding f,
+enum pr_status pr_expect_apply(const struct pr_expectations *x, const char *env,
+			       const char *test, const char *cs,
+			       enum pr_status s, enum pr_finding f,
+			       const char *kmsg,
 			       const struct pr_expectation **why)
 {
 	const struct pr_expectation *e = pr_expect_find(x, env, test, cs);
@@ -196,7 +204,8 @@ enum pr_status pr_expect_apply(const struct pr_expectations *x,
 	*why = e;
 	if (!e)
 		return s;
-	if (s == e->status && (e->finding < 0 || e->finding == (int)f))
+	if (s == e->status && (e->finding < 0 || e->finding == (int)f) &&
+	    (!e->kmsg[0] || (kmsg && strstr(kmsg, e->kmsg))))
 		return PR_XFAIL;
 	if (s == PR_PASS && e->status == PR_FAIL)
 		return e->intermittent ? PR_PASS : PR_XPASS;

@@ -7,13 +7,15 @@
  * KERNEL is "*", a glob on the release ("6.1.*"), or comparisons joined
  * by ',' (">=5.11,<6.5"), optionally followed by "@GLOB" on the RDMA
  * device name (">=6.15@rxe*") for behaviour of one driver.  TEST and CASE
- * are globs with ksh alternatives ("@(xfs|btrfs)/pinned-ro/punch-hole").  EXPECT
+ * are globs with ksh alternatives ("@(xfs|btrfs)/pinned-ro/punch-hole"). EXPECT
  * is "fail" or "error", optionally with the finding ("fail:stale-read").
  * A failure that matches becomes XFAIL with the reason and commit; a pass
  * that matches an expected failure becomes XPASS: both are reported, only
  * XFAIL is quiet.  "intermittent[:FINDING]" is a failure a race shows in
  * some runs only: when it shows it is XFAIL, when it does not the pass
- * stays a pass (the line is still named in the results).
+ * stays a pass (the line is still named in the results).  "~TEXT" after
+ * the finding ("fail:kernel-warning~dax_disassociate_entry") also wants
+ * TEXT in the case's kernel-log lines: a known WARN, not any WARN.
  */
 #ifndef PR_EXPECT_H
 #define PR_EXPECT_H
@@ -27,8 +29,9 @@ struct pr_expectation {
 	char test[64];
 	char cs[256];
 	enum pr_status status;
-	int finding; /* -1: any */
+	int finding;	  /* -1: any */
 	int intermittent; /* a pass is no news either */
+	char kmsg[96];	  /* "": any kernel log; else text it must contain */
 	char commit[32];
 	char reason[400];
 };
@@ -49,13 +52,14 @@ const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
 					    const char *env, const char *test,
 					    const char *cs);
 /*
- * Apply the first matching expectation to a case's outcome.  Returns the
+ * Apply the first matching expectation to a case's outcome (@kmsg: its
+ * kernel-log lines, or NULL).  Returns the
  * new status and points *@why at the matching line (or NULL).
  */
-enum pr_status pr_expect_apply(const struct pr_expectations *x,
-			       const char *env, const char *test,
-			       const char *cs, enum pr_status s,
-			       enum pr_finding f,
+enum pr_status pr_expect_apply(const struct pr_expectations *x, const char *env,
+			       const char *test, const char *cs,
+			       enum pr_status s, enum pr_finding f,
+			       const char *kmsg,
 			       const struct pr_expectation **why);
 
 #endif

@@ -38,7 +38,7 @@ struct run {
 	struct pr_profile prof;
 	struct utsname uts;
 	char device[64]; /* RDMA device the cases use, "" if none */
-	char env[192]; /* "release@device", what expectations match */
+	char env[192];	 /* "release@device", what expectations match */
 	const char *results;
 	char jsonl[1024];
 	struct pr_kmsg kmsg;
@@ -71,13 +71,12 @@ static void usage(const struct pr_test *t, FILE *f)
 static int parse_args(struct run *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "list", no_argument, NULL, 'l' },
-		{ "info", no_argument, NULL, 'i' },
-		{ "case", required_argument, NULL, 'c' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+		{"list", no_argument, NULL, 'l'},
+		{"info", no_argument, NULL, 'i'},
+		{"case", required_argument, NULL, 'c'},
+		{"seed", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{}};
 	char *end;
 	int o;
 
@@ -95,7 +94,8 @@ static int parse_args(struct run *r, int argc, char **argv)
 		case 's':
 			r->seed = strtoull(optarg, &end, 0);
 			if (*end || end == optarg) {
-				fprintf(stderr, "%s: --seed wants a number, not '%s'\n",
+				fprintf(stderr,
+					"%s: --seed wants a number, not '%s'\n",
 					r->t->name, optarg);
 				return -1;
 			}
@@ -142,8 +142,9 @@ static int setup(struct run *r)
 	if (!r->have_seed) {
 		const char *s = getenv("PINRACE_SEED");
 
-		r->seed = s && *s ? strtoull(s, NULL, 0) :
-				    (uint64_t)time(NULL) * 2654435761u ^ getpid();
+		r->seed =
+			s && *s ? strtoull(s, NULL, 0)
+				: (uint64_t)time(NULL) * 2654435761u ^ getpid();
 	}
 	pr_csum_select();
 	return 0;
@@ -232,9 +233,8 @@ static void scan_kmsg(struct run *r, struct pr_result *res, char *lines,
 	pr_note(res, "%d kernel log line(s) of concern", n);
 }
 
-static void finish_case(struct run *r, struct pr_case *c,
-			struct pr_result *res, const char *why, long ms,
-			const char *kmsg)
+static void finish_case(struct run *r, struct pr_case *c, struct pr_result *res,
+			const char *why, long ms, const char *kmsg)
 {
 	const struct pr_expectation *x = NULL;
 	struct pr_case_report rep = {
@@ -250,16 +250,16 @@ static void finish_case(struct run *r, struct pr_case *c,
 	};
 	static char yaml[16384];
 
-	res->status = pr_expect_apply(&r->expect, r->env, r->t->name,
-				      c->name, res->status, res->finding, &x);
+	res->status = pr_expect_apply(&r->expect, r->env, r->t->name, c->name,
+				      res->status, res->finding, kmsg, &x);
 	rep.expect = x;
 	yaml[0] = '\0';
 	if (res->status != PR_PASS && res->status != PR_SKIP)
 		pr_report_yaml(&rep, yaml, sizeof(yaml));
 	pr_tap_result(&r->tap, c->name, res->status,
-		      why && *why		  ? why :
-		      x && res->status != PR_PASS ? x->reason :
-						    res->detail,
+		      why && *why		    ? why
+		      : x && res->status != PR_PASS ? x->reason
+						    : res->detail,
 		      yaml);
 	if (r->jsonl[0] && pr_report_jsonl(&rep, r->jsonl))
 		fprintf(stderr, "%s: cannot append to %s: %s\n", r->t->name,
@@ -308,7 +308,7 @@ static void run_one(struct run *r, struct pr_case *c, int idx,
 
 int pr_main(const struct pr_test *t, int argc, char **argv)
 {
-	struct run r = { .t = t };
+	struct run r = {.t = t};
 	struct pr_result *res;
 	int nsel = 0;
 

@@ -15,6 +15,7 @@ static const char *const finding_names[PR_NFINDING] = {
 	[PR_F_KERNEL_WARNING] = "kernel-warning",
 	[PR_F_DMABUF_PINNED] = "dmabuf-pinned",
 	[PR_F_PIN_LEAK] = "pin-leak",
+	[PR_F_ACCESS_ERROR] = "access-error",
 	[PR_F_ZERO] = "zero",
 	[PR_F_STALE_READ] = "stale-read",
 	[PR_F_MISPLACED] = "misplaced",

@@ -19,7 +19,8 @@ enum pr_status {
 /* Ordered by severity: the most severe one seen is a case's finding. */
 enum pr_finding {
 	PR_F_NONE,
-	PR_F_REFUSED, /* the kernel refused a call: protection, not corruption */
+	PR_F_REFUSED, /* the kernel refused a call: protection, not corruption
+		       */
 	PR_F_KERNEL_WARNING,
 	/* A registration the kernel should refuse took hold: a dma-buf
 	 * mapping (no struct-page memory to pin) became an MR. */
@@ -27,6 +28,9 @@ enum pr_finding {
 	/* Pins taken and never released: nr_foll_pin_acquired outgrows
 	 * nr_foll_pin_released across balanced register/deregister work. */
 	PR_F_PIN_LEAK,
+	/* The device was denied memory its MR covers while the layout stood
+	 * still (a remote access error with no change in flight). */
+	PR_F_ACCESS_ERROR,
 	PR_F_ZERO, /* a hole where data was written after the layout change */
 	PR_F_STALE_READ,
 	PR_F_MISPLACED,

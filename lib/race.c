@@ -19,6 +19,7 @@
 #include "race.h"
 #include "verbs.h"
 #include "watchdog.h"
+#include "xferverdict.h"
 
 enum { W_LAYOUT, W_RDMA, W_FILE, NWORKERS };
 
@@ -278,8 +279,7 @@ static void *layout_thread(void *arg)
 }
 
 /* A work request that never completed: a hang of the device side. */
-static void xfer_hang(struct race *r, const char *what, size_t off,
-		      size_t len)
+static void xfer_hang(struct race *r, const char *what, size_t off, size_t len)
 {
 	struct pr_result *res = r->res;
 
@@ -289,11 +289,23 @@ static void xfer_hang(struct race *r, const char *what, size_t off,
 	res->hang_wait = r->ctx->prof.cqe_timeout_ms / 1000;
 	snprintf(res->hang_release, sizeof(res->hang_release),
 		 "none: QPs torn down");
-	snprintf(res->stack, sizeof(res->stack),
-		 "the %s work request never completed, with no layout change in flight; the thread was polling its CQ\n",
-		 what);
+	snprintf(
+		res->stack, sizeof(res->stack),
+		"the %s work request never completed, with no layout change in flight; the thread was polling its CQ\n",
+		what);
 	pr_fail(res, PR_F_HANG, "%s never completed (%d s)", what,
 		res->hang_wait);
+	pthread_mutex_unlock(&r->vr_lock);
+	atomic_store(&r->stop, 1);
+}
+
+/* The device was refused memory the MR covers, every page of it mapped
+ * and no layout change in flight: the kernel failed the device. */
+static void xfer_denied(struct race *r, const char *what, const char *where)
+{
+	pthread_mutex_lock(&r->vr_lock);
+	pr_fail(r->res, PR_F_ACCESS_ERROR,
+		"%s denied with the layout standing still: %s", what, where);
 	pthread_mutex_unlock(&r->vr_lock);
 	atomic_store(&r->stop, 1);
 }
@@ -309,6 +321,8 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 	const char *what = write ? "RDMA WRITE" : "RDMA READ";
 	struct pr_worker *w = &r->w[W_RDMA];
 	char err[256], where[512];
+	enum pr_xfer_verdict v;
+	uint64_t now;
 	int rc;
 
 	pr_worker_enter(w, what, off, len);
@@ -319,19 +333,22 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 		r->res->xfers++;
 		return 0;
 	}
-	/* in flight when posted (odd), or the layout moved during it */
-	if (rc > 0 && ((seq0 & 1) || atomic_load(&r->wseq) != seq0))
+	now = atomic_load(&r->wseq);
+	v = pr_xfer_verdict(rc, seq0, now);
+	if (v == PR_XV_RACED)
 		return pr_mrfile_reopen(&r->mf, r->ctx, r->c, r->res) ? -1 : 1;
-	if (rc == -ETIMEDOUT && !(seq0 & 1) && atomic_load(&r->wseq) == seq0) {
+	if (v == PR_XV_HANG) {
 		xfer_hang(r, what, off, len);
 		return -1;
 	}
 	snprintf(where, sizeof(where),
 		 "%s at %zu+%zu (layout seq %llu at post, %llu now, epoch %u)",
 		 err, off, len, (unsigned long long)seq0,
-		 (unsigned long long)atomic_load(&r->wseq),
-		 atomic_load(&r->epoch));
-	stop_with(r, "%s: %s", what, where);
+		 (unsigned long long)now, atomic_load(&r->epoch));
+	if (v == PR_XV_DENIED)
+		xfer_denied(r, what, where);
+	else
+		stop_with(r, "%s: %s", what, where);
 	return -1;
 }
 
@@ -564,7 +581,8 @@ static void wait_deadline(struct race *r)
 
 	while (!atomic_load(&r->stop)) {
 		if (past(&r->deadline)) {
-			if (r->res->ops || stretched >= 9 * r->ctx->prof.duration)
+			if (r->res->ops ||
+			    stretched >= 9 * r->ctx->prof.duration)
 				break;
 			r->deadline.tv_sec++;
 			stretched++;
@@ -639,7 +657,8 @@ void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 		goto out;
 	}
 	if (!res->ops) {
-		pr_skip(res, "no %s completed in %d s: the machine is too loaded for this race",
+		pr_skip(res,
+			"no %s completed in %d s: the machine is too loaded for this race",
 			c->op->name, 10 * ctx->prof.duration);
 		goto out;
 	}

@@ -5,8 +5,9 @@
  * failure becomes XFAIL, a pass where a failure was expected becomes
  * XPASS, and a failure with another finding, another kernel or another
  * device stays a failure.  An intermittent failure is XFAIL when it shows
- * and a plain pass when it does not, never a licence for other findings.  A matcher that swallowed failures would fail
- * here.
+ * and a plain pass when it does not, never a licence for other findings;
+ * a known kernel warning ("~TEXT") covers that warning and no other.  A
+ * matcher that swallowed failures would fail here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,19 +19,28 @@
 
 struct probe {
 	const char *line; /* one expectations line */
-	const char *env; /* release@device */
+	const char *env;  /* release@device */
 	const char *cs;
 	enum pr_status got;
 	enum pr_finding finding;
 	enum pr_status want;
+	const char *kmsg; /* the case's kernel-log lines */
 };
 
-#define V(n, ...) { n, 0, &(const struct probe){ __VA_ARGS__ } }
+#define VK(n, ...)                                                             \
+	{                                                                      \
+		n, 0, &(const struct probe)                                    \
+		{                                                              \
+			__VA_ARGS__                                            \
+		}                                                              \
+	}
+#define V(n, ...) VK(n, __VA_ARGS__, NULL)
 static const struct pr_variant variants[] = {
-	V("known-failure", "<6.5 t x/* fail:lost-write c r", "6.1.0-56-amd64@rxe0",
-	  "x/y", PR_FAIL, PR_F_LOST_WRITE, PR_XFAIL),
-	V("fixed-kernel", "<6.5 t x/* fail:lost-write c r", "6.12.117+deb13-amd64@rxe0",
-	  "x/y", PR_FAIL, PR_F_LOST_WRITE, PR_FAIL),
+	V("known-failure", "<6.5 t x/* fail:lost-write c r",
+	  "6.1.0-56-amd64@rxe0", "x/y", PR_FAIL, PR_F_LOST_WRITE, PR_XFAIL),
+	V("fixed-kernel", "<6.5 t x/* fail:lost-write c r",
+	  "6.12.117+deb13-amd64@rxe0", "x/y", PR_FAIL, PR_F_LOST_WRITE,
+	  PR_FAIL),
 	V("other-finding", "* t x/* fail:stale-read c r", "7.2.13@rxe0", "x/y",
 	  PR_FAIL, PR_F_CROSS_FILE, PR_FAIL),
 	V("unexpected-pass", "* t x/* fail c r", "7.2.13@rxe0", "x/y", PR_PASS,
@@ -55,10 +65,17 @@ static const struct pr_variant variants[] = {
 	  "6.1.0-56-amd64@rxe0", "x/y", PR_FAIL, PR_F_CROSS_FILE, PR_FAIL),
 	V("intermittent-error", "6.1.* t x/* intermittent:hang c r",
 	  "6.1.0-56-amd64@rxe0", "x/y", PR_ERROR, PR_F_HANG, PR_ERROR),
+	VK("known-warning",
+	   "7.2.* t * fail:kernel-warning~dax_disassociate c r", "7.2.13@rxe0",
+	   "x", PR_FAIL, PR_F_KERNEL_WARNING, PR_XFAIL,
+	   "WARNING: fs/dax.c:452 at dax_disassociate_entry.isra.0+0x86/0xb0"),
+	VK("other-warning",
+	   "7.2.* t * fail:kernel-warning~dax_disassociate c r", "7.2.13@rxe0",
+	   "x", PR_FAIL, PR_F_KERNEL_WARNING, PR_FAIL,
+	   "WARNING: mm/gup.c:2178 at __get_user_pages+0x1a0/0x1c0"),
 	V("skip-untouched", "* t * fail c r", "6.1.0@rxe0", "x", PR_SKIP,
 	  PR_F_NONE, PR_SKIP),
-	{}
-};
+	{}};
 
 static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		 struct pr_result *res)
@@ -79,7 +96,8 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		return pr_error(res, 0, "%s", err);
 	}
 	unlink(path);
-	s = pr_expect_apply(&x, p->env, "t", p->cs, p->got, p->finding, &why);
+	s = pr_expect_apply(&x, p->env, "t", p->cs, p->got, p->finding, p->kmsg,
+			    &why);
 	if (s != p->want)
 		pr_fail(res, PR_F_NONE, "'%s' on %s %s gave %s, want %s",
 			p->line, p->cs, pr_status_name(p->got),
