@@ -87,8 +87,17 @@ static int parse_expect(struct pr_expectation *e, const char *word)
 	if (s != PR_FAIL && s != PR_ERROR)
 		return -1;
 	e->status = s;
-	e->finding = colon ? pr_finding_from_name(colon) : -1;
-	return colon && e->finding < 0 ? -1 : 0;
+	e->findings = 0; /* any */
+	for (char *save = NULL,
+		  *name = colon ? strtok_r(colon, "|", &save) : NULL;
+	     name; name = strtok_r(NULL, "|", &save)) {
+		int f = pr_finding_from_name(name);
+
+		if (f < 0)
+			return -1;
+		e->findings |= 1u << f;
+	}
+	return colon && !e->findings ? -1 : 0;
 }
 
 static int parse_line(struct pr_expectation *e, char *line)
@@ -96,6 +105,7 @@ static int parse_line(struct pr_expectation *e, char *line)
 	char expect[128];
 	int pos = 0;
 
+	memset(e, 0, sizeof(*e));
 	if (sscanf(line, "%63s %63s %255s %127s %31s %n", e->kernel, e->test,
 		   e->cs, expect, e->commit, &pos) < 5 ||
 	    !pos)
@@ -204,7 +214,7 @@ enum pr_status pr_expect_apply(const struct pr_expectations *x, const char *env,
 	*why = e;
 	if (!e)
 		return s;
-	if (s == e->status && (e->finding < 0 || e->finding == (int)f) &&
+	if (s == e->status && (!e->findings || e->findings & (1u << f)) &&
 	    (!e->kmsg[0] || (kmsg && strstr(kmsg, e->kmsg))))
 		return PR_XFAIL;
 	if (s == PR_PASS && e->status == PR_FAIL)

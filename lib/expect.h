@@ -8,7 +8,8 @@
  * by ',' (">=5.11,<6.5"), optionally followed by "@GLOB" on the RDMA
  * device name (">=6.15@rxe*") for behaviour of one driver.  TEST and CASE
  * are globs with ksh alternatives ("@(xfs|btrfs)/pinned-ro/punch-hole"). EXPECT
- * is "fail" or "error", optionally with the finding ("fail:stale-read").
+ * is "fail" or "error", optionally with the finding ("fail:stale-read",
+ * or one of several: "fail:cross-file|access-error").
  * A failure that matches becomes XFAIL with the reason and commit; a pass
  * that matches an expected failure becomes XPASS: both are reported, only
  * XFAIL is quiet.  "intermittent[:FINDING]" is a failure a race shows in
@@ -29,9 +30,9 @@ struct pr_expectation {
 	char test[64];
 	char cs[256];
 	enum pr_status status;
-	int finding;	  /* -1: any */
-	int intermittent; /* a pass is no news either */
-	char kmsg[96];	  /* "": any kernel log; else text it must contain */
+	unsigned int findings; /* 1 << finding, "a|b": either; 0: any */
+	int intermittent;      /* a pass is no news either */
+	char kmsg[96]; /* "": any kernel log; else text it must contain */
 	char commit[32];
 	char reason[400];
 };
