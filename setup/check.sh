@@ -203,9 +203,7 @@ check_junit "$syn/new" "synthetic run"
 matrix_check() {
 	local rc run d kdirs
 	log "quick profile on: $kernels"
-	# two-host-layout stays out until its two-namespace setup works on
-	# every kernel (on 6.1 the peer connects through the wrong rxe link).
-	"$top/run.sh" --kernel "${kernels// /,}" --tests "${PINRACE_CHECK_TESTS:-!(two-host-*)}" \
+	"$top/run.sh" --kernel "${kernels// /,}" --tests "${PINRACE_CHECK_TESTS:-*}" \
 		--results "$out/vm"
 	rc=$?
 	run=$(readlink -f "$out/vm/latest")
