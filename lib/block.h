@@ -22,9 +22,9 @@
 
 enum pr_writer {
 	PR_W_NONE,
-	PR_W_MMAP, /* CPU store through the mapping */
-	PR_W_PWRITE, /* write(2) family */
-	PR_W_RDMA, /* the device, through an MR */
+	PR_W_MMAP,    /* CPU store through the mapping */
+	PR_W_PWRITE,  /* write(2) family */
+	PR_W_RDMA,    /* the device, through an MR */
 	PR_W_ODIRECT, /* O_DIRECT DMA */
 	PR_NWRITER
 };
@@ -33,7 +33,7 @@ struct pr_blk_hdr {
 	uint32_t magic;
 	uint16_t version;
 	uint8_t csum_alg; /* enum pr_csum_alg */
-	uint8_t writer; /* enum pr_writer */
+	uint8_t writer;	  /* enum pr_writer */
 	uint32_t file_id;
 	uint32_t gen;
 	uint64_t offset; /* byte offset of this block in its file */
@@ -41,7 +41,7 @@ struct pr_blk_hdr {
 	uint32_t len; /* block length, header included */
 	uint32_t reserved;
 	uint64_t data_csum; /* of the bytes after the header */
-	uint64_t hdr_csum; /* of the header up to this field */
+	uint64_t hdr_csum;  /* of the header up to this field */
 };
 
 /* What a block should be: the inputs to pr_blk_fill(). */

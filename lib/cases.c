@@ -66,10 +66,14 @@ struct pr_case *pr_cases_expand(const struct pr_test *t, int *n)
 				for (int v = 0; v < nv; v++, k++) {
 					struct pr_case *c = &cs[k];
 
-					c->backing = t->backings ? t->backings[b] : NULL;
+					c->backing = t->backings
+							     ? t->backings[b]
+							     : NULL;
 					c->mr = t->mrs ? t->mrs[m] : NULL;
 					c->op = t->ops ? t->ops[o] : NULL;
-					c->variant = t->variants ? &t->variants[v] : NULL;
+					c->variant = t->variants
+							     ? &t->variants[v]
+							     : NULL;
 					name_case(c);
 				}
 	*n = k;
@@ -103,7 +107,7 @@ static void child(struct pr_ctx *ctx, struct pr_result *res)
 
 static int wait_deadline(pid_t pid, int *wstatus, long ms)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct timespec pause = {0, 20 * 1000 * 1000};
 
 	for (long waited = 0; waited <= ms; waited += 20) {
 		pid_t r = waitpid(pid, wstatus, WNOHANG);
@@ -138,7 +142,8 @@ int pr_case_run(struct pr_ctx *ctx, int timeout, struct pr_result *res)
 		res->status = PR_ERROR;
 		pr_note(res, "TIMEOUT %d seconds", timeout);
 		if (wait_deadline(pid, &wstatus, 30000)) {
-			pr_note(res, "pid %d could not be killed: probable kernel bug (task stuck in the kernel)",
+			pr_note(res,
+				"pid %d could not be killed: probable kernel bug (task stuck in the kernel)",
 				pid);
 			running = 0;
 			return -1;

@@ -40,10 +40,8 @@ static uint32_t crc_tab[8][256];
 static uint32_t crc_shift_tab[4][256];
 
 static const char *const csum_names[PR_CSUM_NALG] = {
-	[PR_CSUM_NONE] = "none",
-	[PR_CSUM_CRC32C_HW] = "crc32c-hw",
-	[PR_CSUM_CRC32C_SW] = "crc32c-sw",
-	[PR_CSUM_XXH3] = "xxh3",
+	[PR_CSUM_NONE] = "none",	   [PR_CSUM_CRC32C_HW] = "crc32c-hw",
+	[PR_CSUM_CRC32C_SW] = "crc32c-sw", [PR_CSUM_XXH3] = "xxh3",
 	[PR_CSUM_XXH64] = "xxh64",
 };
 

@@ -15,7 +15,7 @@ enum pr_csum_alg {
 	PR_CSUM_NONE = 0,
 	PR_CSUM_CRC32C_HW = 1, /* SSE4.2 crc32 instruction */
 	PR_CSUM_CRC32C_SW = 2, /* table driven, same values as HW */
-	PR_CSUM_XXH3 = 3, /* XXH3_64bits from libxxhash (SIMD dispatched) */
+	PR_CSUM_XXH3 = 3,  /* XXH3_64bits from libxxhash (SIMD dispatched) */
 	PR_CSUM_XXH64 = 4, /* XXH64: scalar, fast where SIMD is emulated */
 	PR_CSUM_NALG
 };

@@ -23,8 +23,10 @@ void pr_model_fill(struct pr_expect *m, size_t n, size_t bs, uint32_t id,
 		   uint32_t gen, uint64_t seed)
 {
 	for (size_t i = 0; i < n; i++)
-		m[i] = (struct pr_expect){ .file_id = id, .gen = gen,
-					   .offset = i * bs, .seed = seed };
+		m[i] = (struct pr_expect){.file_id = id,
+					  .gen = gen,
+					  .offset = i * bs,
+					  .seed = seed};
 }
 
 static int err(int rc)
@@ -171,10 +173,10 @@ static void whole_from_src(struct pr_layout *l)
 
 static int ficlonerange_apply(struct pr_layout *l)
 {
-	struct file_clone_range r = { .src_fd = l->src->fd,
-				      .src_offset = l->off,
-				      .src_length = l->len,
-				      .dest_offset = l->off };
+	struct file_clone_range r = {.src_fd = l->src->fd,
+				     .src_offset = l->off,
+				     .src_length = l->len,
+				     .dest_offset = l->off};
 
 	return err(ioctl(l->f->fd, FICLONERANGE, &r));
 }
@@ -193,9 +195,10 @@ static int dedupe_apply(struct pr_layout *l)
 	struct {
 		struct file_dedupe_range r;
 		struct file_dedupe_range_info info;
-	} a = { .r = { .src_offset = l->off, .src_length = l->len,
-		       .dest_count = 1 },
-		.info = { .dest_fd = l->f->fd, .dest_offset = l->off } };
+	} a = {.r = {.src_offset = l->off,
+		     .src_length = l->len,
+		     .dest_count = 1},
+	       .info = {.dest_fd = l->f->fd, .dest_offset = l->off}};
 	/* a byte copy of the file (not of the mapping, which may be private;
 	 * copy_file_range could share extents already) */
 	void *buf = malloc(l->len);
@@ -231,10 +234,12 @@ static int copy_apply(struct pr_layout *l)
 	return 0;
 }
 
-#define OP(var, nm, ap, mo, src, nd)                                  \
-	const struct pr_layout_op var = { .name = nm, .apply = ap, \
-					  .model = mo, .needs_src = src, \
-					  .needs = nd }
+#define OP(var, nm, ap, mo, src, nd)                                           \
+	const struct pr_layout_op var = {.name = nm,                           \
+					 .apply = ap,                          \
+					 .model = mo,                          \
+					 .needs_src = src,                     \
+					 .needs = nd}
 
 OP(pr_op_truncate_extend, "truncate-extend", truncate_apply, all_holes, 0, 0);
 OP(pr_op_shrink_unaligned, "shrink-unaligned", shrink_apply, shrink_model, 0,
@@ -245,14 +250,12 @@ OP(pr_op_zero_range, "zero-range", zero_apply, range_holes, 0, 0);
 OP(pr_op_collapse_range, "collapse-range", collapse_apply, collapse_model, 0,
    0);
 OP(pr_op_insert_range, "insert-range", insert_apply, insert_model, 0, 0);
-OP(pr_op_ficlone, "ficlone", ficlone_apply, whole_from_src, 1,
-   PR_NEED_REFLINK);
+OP(pr_op_ficlone, "ficlone", ficlone_apply, whole_from_src, 1, PR_NEED_REFLINK);
 OP(pr_op_ficlonerange, "ficlonerange", ficlonerange_apply, range_from_src, 1,
    PR_NEED_REFLINK);
 OP(pr_op_fideduperange, "fideduperange", dedupe_apply, unchanged, 1,
    PR_NEED_REFLINK);
-OP(pr_op_copy_file_range, "copy-file-range", copy_apply, range_from_src, 1,
-   0);
+OP(pr_op_copy_file_range, "copy-file-range", copy_apply, range_from_src, 1, 0);
 
 const struct pr_layout_op *const pr_layout_ops_all[] = {
 	&pr_op_truncate_extend, &pr_op_shrink_unaligned, &pr_op_extend,

@@ -17,12 +17,12 @@
 struct pr_file;
 
 struct pr_layout {
-	struct pr_file *f; /* the file under test */
+	struct pr_file *f;   /* the file under test */
 	struct pr_file *src; /* the second file, for clone, dedupe, copy */
 	size_t bs;
-	size_t nblocks; /* of each file; both are f->len long */
-	size_t off, len; /* the range acted on: block aligned */
-	struct pr_expect *model; /* f's blocks, updated by model() */
+	size_t nblocks;		     /* of each file; both are f->len long */
+	size_t off, len;	     /* the range acted on: block aligned */
+	struct pr_expect *model;     /* f's blocks, updated by model() */
 	struct pr_expect *src_model; /* src's blocks */
 };
 

@@ -8,8 +8,8 @@
 #define PR_MRMODE_H
 
 struct pr_mr_mode {
-	const char *name; /* "pinned-rw", "pinned-ro", "odp" */
-	int access; /* IBV_ACCESS_* */
+	const char *name;  /* "pinned-rw", "pinned-ro", "odp" */
+	int access;	   /* IBV_ACCESS_* */
 	int device_writes; /* RDMA WRITE into the MR is allowed */
 	unsigned int needs;
 };

@@ -87,9 +87,10 @@ static int probe_odp(struct probe *p, const struct pr_backing *b)
 	if (rdma_probe_open(p, &odp) != PR_PASS)
 		return p->status;
 	if (!odp)
-		return say(p, PR_SKIP,
-			   "no ODP: RDMA device %s offers no RC ODP for RDMA READ and WRITE%s",
-			   dev && *dev ? dev : "(first)", "");
+		return say(
+			p, PR_SKIP,
+			"no ODP: RDMA device %s offers no RC ODP for RDMA READ and WRITE%s",
+			dev && *dev ? dev : "(first)", "");
 	return PR_PASS;
 }
 
@@ -119,10 +120,11 @@ static int probe_scratch(struct probe *p, const struct pr_backing *b)
 		return say(p, PR_SKIP, "no %s directory ($%s unset)", b->kind,
 			   b->dir_env);
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
-		return say(p, PR_ERROR, "$%s=%s is not a directory",
-			   b->dir_env, dir);
+		return say(p, PR_ERROR, "$%s=%s is not a directory", b->dir_env,
+			   dir);
 	if (b->fs && strcmp(pr_backing_fs(b, fsname, sizeof(fsname)), b->fs))
-		return say(p, PR_ERROR, "%s is %s, not the filesystem this backing names",
+		return say(p, PR_ERROR,
+			   "%s is %s, not the filesystem this backing names",
 			   dir, fsname);
 	fd = probe_file(p, b, "dax", path, sizeof(path));
 	if (fd < 0)
@@ -131,10 +133,11 @@ static int probe_scratch(struct probe *p, const struct pr_backing *b)
 	close(fd);
 	unlink(path);
 	if (dax != b->dax)
-		return say(p, PR_ERROR,
-			   b->dax ? "%s is not DAX (statx shows no STATX_ATTR_DAX): %s"
-				  : "%s is DAX, but the %s backing needs the page cache",
-			   dir, b->dax ? "mount it with -o dax=always" : b->kind);
+		return say(
+			p, PR_ERROR,
+			b->dax ? "%s is not DAX (statx shows no STATX_ATTR_DAX): %s"
+			       : "%s is DAX, but the %s backing needs the page cache",
+			dir, b->dax ? "mount it with -o dax=always" : b->kind);
 	return PR_PASS;
 }
 
@@ -160,9 +163,9 @@ static int probe_reflink(struct probe *p, const struct pr_backing *b)
 			close(s), unlink(src);
 		return p->status;
 	}
-	rc = pwrite(s, "reflink?", 8, 0) == 8 && fsync(s) == 0 ?
-		     ioctl(d, FICLONE, s) :
-		     -1;
+	rc = pwrite(s, "reflink?", 8, 0) == 8 && fsync(s) == 0
+		     ? ioctl(d, FICLONE, s)
+		     : -1;
 	if (rc)
 		say(p, PR_SKIP, "no reflink: FICLONE on %s: %s",
 		    pr_backing_fs(b, fsname, sizeof(fsname)), strerror(errno));
@@ -189,7 +192,7 @@ static int probe_kmsg(struct probe *p, const struct pr_backing *b)
 
 typedef int (*probe_fn)(struct probe *, const struct pr_backing *);
 static const probe_fn probes[PR_NEED_NBITS] = {
-	probe_root, probe_rdma, probe_odp,  probe_dax,
+	probe_root,    probe_rdma,    probe_odp,  probe_dax,
 	probe_scratch, probe_reflink, probe_kmsg,
 };
 
@@ -228,7 +231,8 @@ int pr_needs_check(struct pr_ctx *ctx, const struct pr_case *c,
 		if (!p->done) {
 			p->status = PR_PASS;
 			if (((1u << bit) & PER_BACKING) && !c->backing)
-				say(p, PR_ERROR, "test bug: %s need without a backing%s",
+				say(p, PR_ERROR,
+				    "test bug: %s need without a backing%s",
 				    need_names[bit], "");
 			else
 				probes[bit](p, c->backing);

@@ -44,17 +44,17 @@ struct pr_case {
 struct pr_result {
 	enum pr_status status; /* PASS unless the body says otherwise */
 	enum pr_finding finding;
-	int err; /* errno of the refused or failed call, 0 if none */
+	int err;     /* errno of the refused or failed call, 0 if none */
 	char fs[32]; /* filesystem type of the backing, "" if none */
 	char detail[512];
 	struct pr_vreport vr; /* block counts over the whole case */
 	uint64_t seed;
-	uint64_t ops; /* layout operations done */
-	uint64_t xfers; /* RDMA transfers completed */
+	uint64_t ops;	    /* layout operations done */
+	uint64_t xfers;	    /* RDMA transfers completed */
 	uint64_t kmsg_seen; /* log records the body reported itself */
 	/* a stuck call (finding "hang"), filled by the watchdog */
-	char hang_op[128]; /* the call and its arguments */
-	int hang_wait; /* seconds it had waited when found */
+	char hang_op[128];     /* the call and its arguments */
+	int hang_wait;	       /* seconds it had waited when found */
 	char hang_release[32]; /* the release step that worked, or "none" */
 	char stack[3072]; /* its kernel stack, wchan, state; other threads */
 };
@@ -64,8 +64,8 @@ struct pr_ctx {
 	const struct pr_case *cs;
 	struct pr_result *res;
 	const char *rdma_dev; /* NULL: the first device */
-	const char *results; /* run directory, for dumps; NULL: none */
-	char dumpdir[512]; /* per case, created on first use */
+	const char *results;  /* run directory, for dumps; NULL: none */
+	char dumpdir[512];    /* per case, created on first use */
 	uint64_t seed;
 	struct pr_profile prof;
 };
@@ -73,8 +73,8 @@ struct pr_ctx {
 struct pr_test {
 	const char *name;
 	const char *desc;
-	unsigned int needs; /* PR_NEED_* for every case */
-	int timeout; /* seconds per case; 0: the profile's */
+	unsigned int needs;	 /* PR_NEED_* for every case */
+	int timeout;		 /* seconds per case; 0: the profile's */
 	const char *const *tags; /* "commit title" strings, NULL-ended */
 	const struct pr_backing *const *backings; /* NULL-ended, or NULL */
 	const struct pr_mr_mode *const *mrs;
@@ -86,10 +86,10 @@ struct pr_test {
 
 int pr_main(const struct pr_test *t, int argc, char **argv);
 
-#define PR_TEST_MAIN(t)                                 \
-	int main(int argc, char **argv)                 \
-	{                                               \
-		return pr_main(&(t), argc, argv);       \
+#define PR_TEST_MAIN(t)                                                        \
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		return pr_main(&(t), argc, argv);                              \
 	}
 
 /*

@@ -13,12 +13,15 @@ struct key {
 	long min;
 };
 
-#define KEY(f, sz, m) { #f, offsetof(struct pr_profile, f), sz, m }
+#define KEY(f, sz, m)                                                          \
+	{                                                                      \
+#f, offsetof(struct pr_profile, f), sz, m                      \
+	}
 static const struct key keys[] = {
-	KEY(file_size, 1, 4096), KEY(block_size, 1, 512),
-	KEY(duration, 0, 1),	 KEY(threads, 0, 1),
-	KEY(qdepth, 0, 1),	 KEY(timeout, 0, 1),
-	KEY(cqe_timeout_ms, 0, 1), KEY(hang_bound, 0, 1),
+	KEY(file_size, 1, 4096),     KEY(block_size, 1, 512),
+	KEY(duration, 0, 1),	     KEY(threads, 0, 1),
+	KEY(qdepth, 0, 1),	     KEY(timeout, 0, 1),
+	KEY(cqe_timeout_ms, 0, 1),   KEY(hang_bound, 0, 1),
 	KEY(pressure_size, 1, 4096),
 };
 
@@ -112,8 +115,10 @@ int pr_profile_load(struct pr_profile *p, char *err, size_t len)
 	}
 	fclose(f);
 	if (!rc && (p->block_size % 512 || p->file_size % p->block_size)) {
-		snprintf(err, len, "%s: block_size must be a multiple of 512 dividing file_size",
-			 path);
+		snprintf(
+			err, len,
+			"%s: block_size must be a multiple of 512 dividing file_size",
+			path);
 		rc = -1;
 	}
 	return rc;

@@ -10,14 +10,15 @@
 
 struct pr_profile {
 	char name[32];
-	size_t file_size; /* bytes per test file */
-	size_t block_size; /* verification block size */
-	int duration; /* seconds per race case */
-	int threads; /* traffic threads per race case */
-	int qdepth; /* RDMA work requests in flight */
-	int timeout; /* seconds per case before it is killed */
+	size_t file_size;   /* bytes per test file */
+	size_t block_size;  /* verification block size */
+	int duration;	    /* seconds per race case */
+	int threads;	    /* traffic threads per race case */
+	int qdepth;	    /* RDMA work requests in flight */
+	int timeout;	    /* seconds per case before it is killed */
 	int cqe_timeout_ms; /* wait for one completion */
-	int hang_bound; /* seconds a blocking call may take once traffic stops */
+	int hang_bound; /* seconds a blocking call may take once traffic stops
+			 */
 	/* background fio jobs (setup/pressure.sh): workloads/<name>.fio
 	 * names, comma-separated; "" or "none": none */
 	char pressure[128];

@@ -30,7 +30,7 @@ struct pr_worker {
 	const char *volatile op; /* the blocking call it is in, or NULL */
 	volatile uint64_t off, len;
 	volatile struct timespec since; /* when the call began */
-	volatile uint64_t progress; /* calls completed */
+	volatile uint64_t progress;	/* calls completed */
 	int tid;
 };
 

@@ -31,8 +31,8 @@ static void sb_printf(struct sb *s, const char *fmt, ...)
 	n = vsnprintf(s->buf + s->used, s->len - s->used, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		s->used += (size_t)n < s->len - s->used ? (size_t)n :
-							  s->len - s->used - 1;
+		s->used += (size_t)n < s->len - s->used ? (size_t)n
+							: s->len - s->used - 1;
 }
 
 /* A double-quoted string, valid as JSON and as YAML. */
@@ -59,8 +59,7 @@ static const char *errno_name(int err)
 	return n ? n : "";
 }
 
-static void counts(struct sb *s, const struct pr_vreport *vr,
-		   const char *sep)
+static void counts(struct sb *s, const struct pr_vreport *vr, const char *sep)
 {
 	int first = 1;
 
@@ -95,7 +94,7 @@ static void kmsg_list(struct sb *s, const char *kmsg, int yaml)
 void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 {
 	const struct pr_result *res = r->res;
-	struct sb s = { buf, len, 0 };
+	struct sb s = {buf, len, 0};
 
 	buf[0] = '\0';
 	sb_printf(&s, "finding: %s\n", pr_finding_name(res->finding));
@@ -161,7 +160,7 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 	const struct pr_result *res = r->res;
 	const struct pr_case *c = r->cs;
 	char buf[12288];
-	struct sb s = { buf, sizeof(buf) - 2, 0 };
+	struct sb s = {buf, sizeof(buf) - 2, 0};
 	int fd, err = 0;
 
 	sb_printf(&s, "{\"kernel\": ");
@@ -181,15 +180,14 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 	sb_printf(&s, ", \"blocks\": %llu, \"counts\": ",
 		  (unsigned long long)res->vr.nblocks);
 	counts(&s, &res->vr, ": ");
-	sb_printf(&s, ", \"first_bad\": %lld, \"seed\": %llu, \"run_seed\": %llu",
-		  (long long)(res->vr.nblocks ? res->vr.first_bad : -1),
-		  (unsigned long long)res->seed,
-		  (unsigned long long)r->run_seed);
+	sb_printf(
+		&s, ", \"first_bad\": %lld, \"seed\": %llu, \"run_seed\": %llu",
+		(long long)(res->vr.nblocks ? res->vr.first_bad : -1),
+		(unsigned long long)res->seed, (unsigned long long)r->run_seed);
 	sb_printf(&s, ", \"ops\": %llu, \"xfers\": %llu, \"ms\": %ld",
-		  (unsigned long long)res->ops,
-		  (unsigned long long)res->xfers, r->duration_ms);
-	field(&s, "expected",
-	      r->expect ? r->expect->reason : NULL);
+		  (unsigned long long)res->ops, (unsigned long long)res->xfers,
+		  r->duration_ms);
+	field(&s, "expected", r->expect ? r->expect->reason : NULL);
 	field(&s, "commit", r->expect ? r->expect->commit : NULL);
 	if (res->hang_op[0]) {
 		char shortstack[512];
@@ -202,8 +200,8 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 			 (int)(p - res->stack), res->stack);
 		sb_printf(&s, ", \"hang\": {\"op\": ");
 		sb_quote(&s, res->hang_op);
-		sb_printf(&s, ", \"wait_s\": %d, \"release\": ",
-			  res->hang_wait);
+		sb_printf(&s,
+			  ", \"wait_s\": %d, \"release\": ", res->hang_wait);
 		sb_quote(&s, res->hang_release);
 		sb_printf(&s, ", \"stack\": ");
 		sb_quote(&s, shortstack);

@@ -18,7 +18,7 @@ struct pr_case_report {
 	const char *test;
 	const struct pr_case *cs;
 	const struct pr_result *res;
-	const char *why; /* skip/error reason, or "" */
+	const char *why;		     /* skip/error reason, or "" */
 	const struct pr_expectation *expect; /* matched line, or NULL */
 	const char *kmsg; /* kernel-log lines, '\n'-separated, or "" */
 	long duration_ms;

@@ -9,8 +9,13 @@
 
 #include "outcome.h"
 
-enum { KSFT_PASS = 0, KSFT_FAIL = 1, KSFT_XFAIL = 2, KSFT_XPASS = 3,
-       KSFT_SKIP = 4 };
+enum {
+	KSFT_PASS = 0,
+	KSFT_FAIL = 1,
+	KSFT_XFAIL = 2,
+	KSFT_XPASS = 3,
+	KSFT_SKIP = 4
+};
 
 struct pr_tap {
 	int n; /* results written so far */

@@ -22,7 +22,8 @@ static struct ibv_context *open_by_name(const char *devname, char *name,
 
 	list = ibv_get_device_list(&n);
 	if (!list || !n) {
-		snprintf(err, len, "no RDMA device (ibv_get_device_list: none)");
+		snprintf(err, len,
+			 "no RDMA device (ibv_get_device_list: none)");
 		errno = ENODEV;
 		goto out;
 	}
@@ -48,8 +49,8 @@ out:
 /* An IPv4-mapped RoCE v2 GID: ::ffff:a.b.c.d. */
 static int is_roce_v2_ipv4(struct ibv_context *ctx, uint8_t port, int idx)
 {
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0,
-					    0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
 	union ibv_gid gid;
 	struct ibv_gid_entry entry;
 
@@ -84,9 +85,10 @@ static int find_port_gid(struct pr_rdma *r, char *err, size_t len)
 			return 0;
 		}
 	}
-	snprintf(err, len,
-		 "%s: no active port with a RoCE v2 IPv4 GID (is the netdev up?)",
-		 r->name);
+	snprintf(
+		err, len,
+		"%s: no active port with a RoCE v2 IPv4 GID (is the netdev up?)",
+		r->name);
 	return -ENETDOWN;
 }
 
@@ -95,8 +97,10 @@ static struct ibv_qp *create_qp(struct pr_rdma *r)
 	struct ibv_qp_init_attr ia = {
 		.send_cq = r->cq,
 		.recv_cq = r->cq,
-		.cap = { .max_send_wr = QP_DEPTH, .max_recv_wr = 1,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.cap = {.max_send_wr = QP_DEPTH,
+			.max_recv_wr = 1,
+			.max_send_sge = 1,
+			.max_recv_sge = 1},
 		.qp_type = IBV_QPT_RC,
 		.sq_sig_all = 1,
 	};
@@ -212,12 +216,12 @@ int pr_rdma_set_buf(struct pr_rdma *r, size_t buf_len, char *err, size_t len)
 		return -ENOMEM;
 	}
 	r->buf_len = buf_len;
-	r->buf_mr = pr_rdma_reg(r, r->buf, buf_len, IBV_ACCESS_LOCAL_WRITE,
-				&e);
+	r->buf_mr = pr_rdma_reg(r, r->buf, buf_len, IBV_ACCESS_LOCAL_WRITE, &e);
 	if (!r->buf_mr) {
-		snprintf(err, len,
-			 "registering the anonymous bounce buffer: %s (memlock limit?)",
-			 strerror(e));
+		snprintf(
+			err, len,
+			"registering the anonymous bounce buffer: %s (memlock limit?)",
+			strerror(e));
 		return -e;
 	}
 	return 0;
@@ -240,8 +244,7 @@ int pr_rdma_open(struct pr_rdma *r, const char *devname, size_t buf_len,
 	if (!r->ctx)
 		return -(errno ? errno : ENODEV);
 	if (ibv_query_device_ex(r->ctx, NULL, &r->attr)) {
-		snprintf(err, len, "ibv_query_device_ex: %s",
-			 strerror(errno));
+		snprintf(err, len, "ibv_query_device_ex: %s", strerror(errno));
 		rc = -errno;
 		goto fail;
 	}
@@ -332,10 +335,10 @@ static long ms_since(const struct timespec *t0)
 	       (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static int wait_wc(struct pr_rdma *r, uint64_t wr_id, int timeout_ms,
-		   char *err, size_t errlen)
+static int wait_wc(struct pr_rdma *r, uint64_t wr_id, int timeout_ms, char *err,
+		   size_t errlen)
 {
-	struct timespec t0, pause = { 0, 200000 };
+	struct timespec t0, pause = {0, 200000};
 	struct ibv_wc wc;
 	int n;
 
@@ -377,8 +380,8 @@ int pr_rdma_xfer(struct pr_rdma *r, int write, struct ibv_mr *mr, size_t off,
 		.num_sge = 1,
 		.opcode = write ? IBV_WR_RDMA_WRITE : IBV_WR_RDMA_READ,
 		.send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma = { .remote_addr = (uintptr_t)mr->addr + off,
-			     .rkey = mr->rkey },
+		.wr.rdma = {.remote_addr = (uintptr_t)mr->addr + off,
+			    .rkey = mr->rkey},
 	};
 	struct ibv_send_wr *bad;
 	int rc;

@@ -129,7 +129,7 @@ enum pr_finding pr_vreport_finding(const struct pr_vreport *rep,
 /* State of one pr_verify_range() call on its slow path. */
 struct vbad {
 	const void *blk; /* the received block */
-	uint64_t pos; /* where it was read: file offset */
+	uint64_t pos;	 /* where it was read: file offset */
 	size_t bs;
 	const struct pr_expect *e; /* e->offset is this block's */
 	enum pr_class cls;
@@ -207,11 +207,12 @@ static void fmt_bad(const struct vbad *b, const char *fname, char *buf,
 
 	fmt_received(b, rcv, sizeof(rcv));
 	if (b->e->gen == PR_GEN_HOLE) {
-		snprintf(buf, len,
-			 "verify failed at file %s offset %" PRIu64
-			 ", length %zu: expected a hole (zeros), received %s [%s]",
-			 fname ? fname : "?", b->pos, b->bs, rcv,
-			 pr_class_name(b->cls));
+		snprintf(
+			buf, len,
+			"verify failed at file %s offset %" PRIu64
+			", length %zu: expected a hole (zeros), received %s [%s]",
+			fname ? fname : "?", b->pos, b->bs, rcv,
+			pr_class_name(b->cls));
 		return;
 	}
 	snprintf(buf, len,
@@ -350,9 +351,9 @@ static enum pr_class classify_model(const void *blk, size_t bs,
 	    matches(blk, bs, prev))
 		c = cur->by_device ? PR_BLK_LOST : PR_BLK_STALE;
 	else if (cur->gen == PR_GEN_HOLE)
-		c = prev && prev->gen != PR_GEN_HOLE ?
-			    pr_verify_block(blk, bs, prev, NULL) :
-			    PR_BLK_CORRUPT;
+		c = prev && prev->gen != PR_GEN_HOLE
+			    ? pr_verify_block(blk, bs, prev, NULL)
+			    : PR_BLK_CORRUPT;
 	else
 		c = pr_verify_block(blk, bs, cur, NULL);
 	pr_verify_block(blk, bs, cur->gen == PR_GEN_HOLE && prev ? prev : cur,
@@ -366,7 +367,7 @@ static uint64_t verify_blocks(const unsigned char *p, size_t n, size_t bs,
 			      struct pr_vreport *rep)
 {
 	struct pr_expect be;
-	struct vbad b = { .bs = bs, .e = &be };
+	struct vbad b = {.bs = bs, .e = &be};
 	uint64_t nbad = 0;
 
 	if (bs < PR_BLK_MIN)
@@ -411,7 +412,7 @@ uint64_t pr_verify_range(const void *buf, size_t len, size_t bs,
 			 const char *dumpdir, const char *label,
 			 struct pr_vreport *rep)
 {
-	struct esrc src = { .base = e, .pos0 = e->offset };
+	struct esrc src = {.base = e, .pos0 = e->offset};
 
 	return verify_blocks(buf, bs ? len / bs : 0, bs, &src, fname, dumpdir,
 			     label, rep);
@@ -423,7 +424,7 @@ uint64_t pr_verify_model(const void *buf, size_t n, size_t bs,
 			 const char *dumpdir, const char *label,
 			 struct pr_vreport *rep)
 {
-	struct esrc src = { .cur = cur, .prev = prev, .pos0 = 0 };
+	struct esrc src = {.cur = cur, .prev = prev, .pos0 = 0};
 
 	return verify_blocks(buf, n, bs, &src, fname, dumpdir, label, rep);
 }

@@ -15,25 +15,25 @@
 
 enum pr_class {
 	PR_BLK_OK,
-	PR_BLK_STALE, /* right file and offset, an older generation */
-	PR_BLK_LOST, /* as STALE, but the expected data was written by the
-		      * device: the device's write never reached the file */
-	PR_BLK_FUTURE, /* right file and offset, a newer generation */
+	PR_BLK_STALE,	  /* right file and offset, an older generation */
+	PR_BLK_LOST,	  /* as STALE, but the expected data was written by the
+			   * device: the device's write never reached the file */
+	PR_BLK_FUTURE,	  /* right file and offset, a newer generation */
 	PR_BLK_MISPLACED, /* right file, wrong offset */
-	PR_BLK_CROSS, /* another file's block */
-	PR_BLK_TORN, /* valid header, data checksum wrong */
-	PR_BLK_ZERO, /* all zero bytes: a hole */
-	PR_BLK_CORRUPT, /* neither zero nor a valid header */
+	PR_BLK_CROSS,	  /* another file's block */
+	PR_BLK_TORN,	  /* valid header, data checksum wrong */
+	PR_BLK_ZERO,	  /* all zero bytes: a hole */
+	PR_BLK_CORRUPT,	  /* neither zero nor a valid header */
 	PR_NCLASS
 };
 
 /* Special generations in expectations. */
-#define PR_GEN_HOLE 0u /* a hole: the block must read as zeros */
+#define PR_GEN_HOLE 0u	       /* a hole: the block must read as zeros */
 #define PR_GEN_ANY 0xffffffffu /* not judged (e.g. a partly cut block) */
 
 struct pr_expect {
 	uint32_t file_id;
-	uint32_t gen; /* or PR_GEN_HOLE, PR_GEN_ANY (models only) */
+	uint32_t gen;	 /* or PR_GEN_HOLE, PR_GEN_ANY (models only) */
 	uint64_t offset; /* of the first block when used for a range */
 	uint64_t seed;
 	int by_device; /* expected data was written through the MR */

@@ -18,7 +18,7 @@ static void on_wd_signal(int sig)
 
 void pr_watchdog_signal_setup(void)
 {
-	struct sigaction sa = { .sa_handler = on_wd_signal };
+	struct sigaction sa = {.sa_handler = on_wd_signal};
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(WD_SIGNAL, &sa, NULL); /* no SA_RESTART: calls see EINTR */
@@ -34,7 +34,7 @@ static double secs_since(const volatile struct timespec *t)
 
 static void sleep_ms(long ms)
 {
-	struct timespec t = { ms / 1000, (ms % 1000) * 1000000 };
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
 
 	nanosleep(&t, NULL);
 }
@@ -99,11 +99,12 @@ static void describe(struct pr_watchdog *wd, int stuck, double waited)
 		if (i == stuck)
 			continue;
 		used = strlen(r->stack);
-		snprintf(r->stack + used, sizeof(r->stack) - used,
-			 "other thread %s (tid %d), state %c: %s, %llu calls done\n",
-			 wd->w[i].name, wd->w[i].tid, task_state(wd->w[i].tid),
-			 wd->w[i].op ? wd->w[i].op : "idle",
-			 (unsigned long long)wd->w[i].progress);
+		snprintf(
+			r->stack + used, sizeof(r->stack) - used,
+			"other thread %s (tid %d), state %c: %s, %llu calls done\n",
+			wd->w[i].name, wd->w[i].tid, task_state(wd->w[i].tid),
+			wd->w[i].op ? wd->w[i].op : "idle",
+			(unsigned long long)wd->w[i].progress);
 	}
 }
 
@@ -135,10 +136,10 @@ static void release(struct pr_watchdog *wd, int stuck)
 		void (*fn)(void *);
 		void *arg;
 	} steps[] = {
-		{ "stop traffic", NULL, NULL },
-		{ "unmap", wd->unmap, wd->arg },
-		{ "deregister MRs", wd->deregister, wd->arg },
-		{ "signal", signal_thread, wd },
+		{"stop traffic", NULL, NULL},
+		{"unmap", wd->unmap, wd->arg},
+		{"deregister MRs", wd->deregister, wd->arg},
+		{"signal", signal_thread, wd},
 	};
 	uint64_t progress = wd->w[stuck].progress;
 	long wait_ms = wd->bound * 1000L / 4 + 1000;

@@ -47,22 +47,31 @@ static double now(void)
 static int post(struct bench *b, int slot, uint64_t seq)
 {
 	size_t off = (seq * b->msg) % b->len;
-	struct ibv_sge sge = { .addr = (uintptr_t)b->r.buf + slot * b->msg,
-			       .length = b->msg,
-			       .lkey = b->r.buf_mr->lkey };
-	struct ibv_send_wr wr = {
-		.wr_id = ((uint64_t)slot << 48) | seq,
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = b->write ? IBV_WR_RDMA_WRITE : IBV_WR_RDMA_READ,
-		.send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma = { .remote_addr = (uintptr_t)b->mr->addr + off,
-			     .rkey = b->mr->rkey },
-	}, *bad;
+	struct ibv_sge sge = {.addr = (uintptr_t)b->r.buf + slot * b->msg,
+			      .length = b->msg,
+			      .lkey = b->r.buf_mr->lkey};
+	struct ibv_send_wr
+		wr =
+			{
+				.wr_id = ((uint64_t)slot << 48) | seq,
+				.sg_list = &sge,
+				.num_sge = 1,
+				.opcode = b->write ? IBV_WR_RDMA_WRITE
+						   : IBV_WR_RDMA_READ,
+				.send_flags = IBV_SEND_SIGNALED,
+				.wr.rdma = {.remote_addr =
+						    (uintptr_t)b->mr->addr +
+						    off,
+					    .rkey = b->mr->rkey},
+			},
+		*bad;
 
 	if (b->write) {
-		struct pr_stamp s = { .file_id = 1, .gen = 1 + seq, .offset = off,
-				      .seed = 1, .writer = PR_W_RDMA };
+		struct pr_stamp s = {.file_id = 1,
+				     .gen = 1 + seq,
+				     .offset = off,
+				     .seed = 1,
+				     .writer = PR_W_RDMA};
 
 		pr_blk_fill_range((void *)(uintptr_t)sge.addr, b->msg, BS, &s);
 	}
@@ -71,8 +80,10 @@ static int post(struct bench *b, int slot, uint64_t seq)
 
 static void verify(struct bench *b, int slot, uint64_t seq)
 {
-	struct pr_expect e = { .file_id = 1, .gen = 1,
-			       .offset = (seq * b->msg) % b->len, .seed = 1 };
+	struct pr_expect e = {.file_id = 1,
+			      .gen = 1,
+			      .offset = (seq * b->msg) % b->len,
+			      .seed = 1};
 	struct pr_vreport vr;
 
 	pr_vreport_init(&vr);
@@ -101,7 +112,8 @@ static int run(struct bench *b, double secs, double *mbps)
 				return -1;
 			}
 			if (!b->write)
-				verify(b, slot, wc[i].wr_id & 0xffffffffffffull);
+				verify(b, slot,
+				       wc[i].wr_id & 0xffffffffffffull);
 			done++;
 			if (post(b, slot, seq++))
 				return -1;
@@ -113,8 +125,8 @@ static int run(struct bench *b, double secs, double *mbps)
 
 static int setup(struct bench *b)
 {
-	struct pr_stamp s = { .file_id = 1, .gen = 1, .seed = 1,
-			      .writer = PR_W_MMAP };
+	struct pr_stamp s = {
+		.file_id = 1, .gen = 1, .seed = 1, .writer = PR_W_MMAP};
 	char err[256];
 	int rc, e;
 
@@ -126,8 +138,8 @@ static int setup(struct bench *b)
 		return -1;
 	}
 	pr_blk_fill_range(b->mem, b->len, BS, &s);
-	rc = pr_rdma_open(&b->r, getenv("PINRACE_RDMA_DEV"),
-			  b->msg * b->qdepth, err, sizeof(err));
+	rc = pr_rdma_open(&b->r, getenv("PINRACE_RDMA_DEV"), b->msg * b->qdepth,
+			  err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "bench-rdma: %s\n", err);
 		return -1;
@@ -145,7 +157,7 @@ static int setup(struct bench *b)
 
 int main(int argc, char **argv)
 {
-	struct bench b = { 0 };
+	struct bench b = {0};
 	double secs = argc > 2 ? atof(argv[2]) : 10, mbps = 0;
 
 	if (argc < 2 || (strcmp(argv[1], "read") && strcmp(argv[1], "write"))) {

@@ -12,10 +12,10 @@
 #include "mrlayout.h"
 #include "mrmode.h"
 
-static const struct pr_backing *const backings[] = { &pr_backing_pagecache,
-						     NULL };
-static const struct pr_layout_op *const ops[] = { &pr_op_truncate_extend,
-						  &pr_op_punch_hole, NULL };
+static const struct pr_backing *const backings[] = {&pr_backing_pagecache,
+						    NULL};
+static const struct pr_layout_op *const ops[] = {&pr_op_truncate_extend,
+						 &pr_op_punch_hole, NULL};
 static const char *const tags[] = {
 	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
 	"a6e79df92e4a mm/gup: disallow FOLL_LONGTERM GUP-fast writing to file-backed mappings",

@@ -14,13 +14,20 @@
 
 enum misbehave { HANG, CRASH, EXIT, STUBBORN, SKIP_IN_BODY, FINE };
 
-#define V(n, m) { n, 0, &(const enum misbehave){ m } }
-static const struct pr_variant variants[] = {
-	V("timeout", HANG),	   V("crash", CRASH),
-	V("early-exit", EXIT),	   V("ignores-sigterm", STUBBORN),
-	V("skip", SKIP_IN_BODY),   V("pass", FINE),
-	{}
-};
+#define V(n, m)                                                                \
+	{                                                                      \
+		n, 0, &(const enum misbehave)                                  \
+		{                                                              \
+			m                                                      \
+		}                                                              \
+	}
+static const struct pr_variant variants[] = {V("timeout", HANG),
+					     V("crash", CRASH),
+					     V("early-exit", EXIT),
+					     V("ignores-sigterm", STUBBORN),
+					     V("skip", SKIP_IN_BODY),
+					     V("pass", FINE),
+					     {}};
 
 static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		 struct pr_result *res)

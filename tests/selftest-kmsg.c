@@ -17,24 +17,40 @@
 
 struct inject {
 	const char *line; /* %d: our pid */
-	int bad; /* the detector must flag it */
+	int bad;	  /* the detector must flag it */
 	int claim; /* the body reports it itself (the harness skips it) */
 };
 
-#define V(n, l, b, c) { n, PR_NEED_ROOT | PR_NEED_KMSG, &(const struct inject){ l, b, c } }
+#define V(n, l, b, c)                                                          \
+	{                                                                      \
+		n, PR_NEED_ROOT | PR_NEED_KMSG, &(const struct inject)         \
+		{                                                              \
+			l, b, c                                                \
+		}                                                              \
+	}
 static const struct pr_variant variants[] = {
-	V("warning", "WARNING: CPU: 0 PID: %d at pinrace/selftest.c:1 injected+0x0/0x10", 1, 1),
-	V("bug", "BUG: unable to handle page fault (pinrace selftest %d)", 1, 1),
+	V("warning",
+	  "WARNING: CPU: 0 PID: %d at pinrace/selftest.c:1 injected+0x0/0x10",
+	  1, 1),
+	V("bug", "BUG: unable to handle page fault (pinrace selftest %d)", 1,
+	  1),
 	V("oops", "Oops: 0002 [#1] PREEMPT SMP (pinrace selftest %d)", 1, 1),
 	V("kasan", "BUG: KASAN: use-after-free in pinrace_selftest_%d", 1, 1),
-	V("dma-api", "DMA-API: cpu touching an active dma mapped page (pinrace %d)", 1, 1),
-	V("hung-task", "INFO: task pinrace:%d blocked for more than 120 seconds.", 1, 1),
-	V("rcu-stall", "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks (pinrace %d)", 1, 1),
-	V("lockdep", "WARNING: possible circular locking dependency detected (pinrace %d)", 1, 1),
+	V("dma-api",
+	  "DMA-API: cpu touching an active dma mapped page (pinrace %d)", 1, 1),
+	V("hung-task",
+	  "INFO: task pinrace:%d blocked for more than 120 seconds.", 1, 1),
+	V("rcu-stall",
+	  "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks (pinrace %d)",
+	  1, 1),
+	V("lockdep",
+	  "WARNING: possible circular locking dependency detected (pinrace %d)",
+	  1, 1),
 	V("ordinary-line", "pinrace: selftest %d, an ordinary line", 0, 1),
-	V("unclaimed", "WARNING: CPU: 0 PID: %d at pinrace/selftest.c:2 unclaimed+0x0/0x10", 1, 0),
-	{}
-};
+	V("unclaimed",
+	  "WARNING: CPU: 0 PID: %d at pinrace/selftest.c:2 unclaimed+0x0/0x10",
+	  1, 0),
+	{}};
 
 static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		 struct pr_result *res)

@@ -21,15 +21,11 @@ enum check { MODEL, STALE };
 
 static const enum check model = MODEL, stale = STALE;
 static const struct pr_variant variants[] = {
-	{ "model", 0, &model },
-	{ "stale-injected", 0, &stale },
-	{}
-};
+	{"model", 0, &model}, {"stale-injected", 0, &stale}, {}};
 
 static const struct pr_backing *const backings[] = {
-	&pr_backing_tmp, &pr_backing_xfs, &pr_backing_ext4, &pr_backing_btrfs,
-	&pr_backing_tmpfs, NULL
-};
+	&pr_backing_tmp,   &pr_backing_xfs,   &pr_backing_ext4,
+	&pr_backing_btrfs, &pr_backing_tmpfs, NULL};
 
 struct st {
 	struct pr_file f, src;
@@ -43,8 +39,8 @@ static int setup(struct st *s, struct pr_ctx *ctx, const struct pr_case *c,
 		 struct pr_result *res)
 {
 	size_t len = ctx->prof.file_size;
-	struct pr_stamp a = { .file_id = 1, .gen = 1, .seed = ctx->seed };
-	struct pr_stamp b = { .file_id = 2, .gen = 1, .seed = ctx->seed };
+	struct pr_stamp a = {.file_id = 1, .gen = 1, .seed = ctx->seed};
+	struct pr_stamp b = {.file_id = 2, .gen = 1, .seed = ctx->seed};
 	int rc;
 
 	s->bs = ctx->prof.block_size;
@@ -90,8 +86,7 @@ static int same(const struct pr_expect *a, const struct pr_expect *b)
 }
 
 /* The old content against the new model: changed blocks must be stale. */
-static void check_stale(struct st *s, struct pr_ctx *ctx,
-			struct pr_result *res)
+static void check_stale(struct st *s, struct pr_ctx *ctx, struct pr_result *res)
 {
 	struct pr_vreport vr;
 	uint64_t changed = 0;
@@ -124,16 +119,19 @@ static void check_stale(struct st *s, struct pr_ctx *ctx,
 static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		 struct pr_result *res)
 {
-	struct st s = { .f = { .fd = -1 }, .src = { .fd = -1 } };
+	struct st s = {.f = {.fd = -1}, .src = {.fd = -1}};
 	struct pr_layout l;
 	struct pr_vreport vr;
 	int rc;
 
 	if (setup(&s, ctx, c, res))
 		goto out;
-	l = (struct pr_layout){ .f = &s.f, .src = &s.src, .bs = s.bs,
-				.nblocks = s.n, .model = s.cur,
-				.src_model = s.src_model };
+	l = (struct pr_layout){.f = &s.f,
+			       .src = &s.src,
+			       .bs = s.bs,
+			       .nblocks = s.n,
+			       .model = s.cur,
+			       .src_model = s.src_model};
 	pr_layout_range(&l);
 	rc = c->op->apply(&l);
 	if (rc == -EOPNOTSUPP || rc == -ENOTTY || rc == -EINVAL) {

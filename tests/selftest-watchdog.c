@@ -38,11 +38,15 @@ static void *block_in_read(void *arg)
 static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		 struct pr_result *res)
 {
-	struct blocker b = { .w = { .name = "blocker" } };
+	struct blocker b = {.w = {.name = "blocker"}};
 	_Atomic int stop = 1; /* no traffic: the bound counts from now */
 	pthread_t t;
-	struct pr_watchdog wd = { .w = &b.w, .threads = &t, .nw = 1,
-				  .bound = 2, .stop = &stop, .res = res };
+	struct pr_watchdog wd = {.w = &b.w,
+				 .threads = &t,
+				 .nw = 1,
+				 .bound = 2,
+				 .stop = &stop,
+				 .res = res};
 	int p[2];
 
 	(void)ctx;
@@ -61,9 +65,11 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	pthread_join(t, NULL);
 	if (res->finding != PR_F_HANG || strcmp(res->hang_release, "signal") ||
 	    b.err != EINTR)
-		pr_error(res, 0, "watchdog: finding %s, released by '%s', read errno %d",
-			 pr_finding_name(res->finding), res->hang_release,
-			 b.err);
+		pr_error(
+			res, 0,
+			"watchdog: finding %s, released by '%s', read errno %d",
+			pr_finding_name(res->finding), res->hang_release,
+			b.err);
 	else if (!strstr(res->stack, "wchan") || !strstr(res->stack, "tid"))
 		pr_error(res, 0, "the hang report lacks the thread's wchan: %s",
 			 res->stack);
@@ -71,10 +77,7 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	close(p[1]);
 }
 
-static const struct pr_variant variants[] = {
-	{ "pipe-read", 0, NULL },
-	{}
-};
+static const struct pr_variant variants[] = {{"pipe-read", 0, NULL}, {}};
 
 static const struct pr_test test = {
 	.name = "selftest-watchdog",
