@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Verified RDMA throughput: RDMA READ (or WRITE) through an MR,
- * @qdepth work requests in flight, every block of every completed READ
+ * @qdepth work requests in flight (a completed READ's lane posts its next
+ * request before the data is checked), every block of every completed READ
  * verified, every WRITE stamped first: the traffic of the race case at full
  * speed.  The MR is anonymous memory, as perftest's is, so setup/bench.sh
  * can compare it with ib_read_bw / ib_write_bw on the same device in the
@@ -43,7 +44,11 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Slot i: bounce buffer [i * msg, +msg) <-> file offset (i * msg) % len. */
+/*
+ * Slot i: bounce buffer [i * msg, +msg) <-> MR offset (seq * msg) % len.
+ * Each of the @qdepth lanes has two slots (2k, 2k + 1): one in flight, the
+ * other being verified.
+ */
 static int post(struct bench *b, int slot, uint64_t seq)
 {
 	size_t off = (seq * b->msg) % b->len;
@@ -98,7 +103,7 @@ static int run(struct bench *b, double secs, double *mbps)
 	struct ibv_wc wc[16];
 
 	for (int i = 0; i < b->qdepth; i++)
-		if (post(b, i, seq++))
+		if (post(b, 2 * i, seq++))
 			return -1;
 	while (now() < end) {
 		int n = ibv_poll_cq(b->r.cq, 16, wc);
@@ -111,12 +116,14 @@ static int run(struct bench *b, double secs, double *mbps)
 					ibv_wc_status_str(wc[i].status));
 				return -1;
 			}
+			/* the lane's other buffer goes out first, so the
+			 * device stays busy while this one is verified */
+			if (post(b, slot ^ 1, seq++))
+				return -1;
 			if (!b->write)
 				verify(b, slot,
 				       wc[i].wr_id & 0xffffffffffffull);
 			done++;
-			if (post(b, slot, seq++))
-				return -1;
 		}
 	}
 	*mbps = done * b->msg / (now() - t0) / 1e6;
@@ -138,8 +145,8 @@ static int setup(struct bench *b)
 		return -1;
 	}
 	pr_blk_fill_range(b->mem, b->len, BS, &s);
-	rc = pr_rdma_open(&b->r, getenv("PINRACE_RDMA_DEV"), b->msg * b->qdepth,
-			  err, sizeof(err));
+	rc = pr_rdma_open(&b->r, getenv("PINRACE_RDMA_DEV"),
+			  2 * b->msg * b->qdepth, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "bench-rdma: %s\n", err);
 		return -1;
