@@ -188,37 +188,69 @@ static int env_match(const char *pat, const char *env)
 	return pr_kernel_match(p, e);
 }
 
-const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
-					    const char *env, const char *test,
-					    const char *cs)
+/* The next line from *@i on that names this test and case; NULL at the end. */
+static const struct pr_expectation *find_from(const struct pr_expectations *x,
+					      const char *env, const char *test,
+					      const char *cs, int *i)
 {
-	for (int i = 0; x && i < x->n; i++) {
-		const struct pr_expectation *e = &x->e[i];
+	for (; x && *i < x->n; (*i)++) {
+		const struct pr_expectation *e = &x->e[*i];
 
 		if (env_match(e->kernel, env) &&
 		    !fnmatch(e->test, test, FNM_EXTMATCH) &&
-		    !fnmatch(e->cs, cs, FNM_EXTMATCH))
+		    !fnmatch(e->cs, cs, FNM_EXTMATCH)) {
+			(*i)++;
 			return e;
+		}
 	}
 	return NULL;
 }
 
+const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
+					    const char *env, const char *test,
+					    const char *cs)
+{
+	int i = 0;
+
+	return find_from(x, env, test, cs, &i);
+}
+
+static int explains(const struct pr_expectation *e, enum pr_status s,
+		    enum pr_finding f, const char *kmsg)
+{
+	return s == e->status && (!e->findings || e->findings & (1u << f)) &&
+	       (!e->kmsg[0] || (kmsg && strstr(kmsg, e->kmsg)));
+}
+
+/*
+ * Every line naming the case counts: the first that explains the outcome
+ * makes it XFAIL; a pass where some line expects a failure every time is
+ * XPASS (where every such line is intermittent, it stays a pass).
+ */
 enum pr_status pr_expect_apply(const struct pr_expectations *x, const char *env,
 			       const char *test, const char *cs,
 			       enum pr_status s, enum pr_finding f,
 			       const char *kmsg,
 			       const struct pr_expectation **why)
 {
-	const struct pr_expectation *e = pr_expect_find(x, env, test, cs);
+	const struct pr_expectation *e, *always = NULL, *sometimes = NULL;
+	int i = 0;
 
-	*why = e;
-	if (!e)
-		return s;
-	if (s == e->status && (!e->findings || e->findings & (1u << f)) &&
-	    (!e->kmsg[0] || (kmsg && strstr(kmsg, e->kmsg))))
-		return PR_XFAIL;
-	if (s == PR_PASS && e->status == PR_FAIL)
-		return e->intermittent ? PR_PASS : PR_XPASS;
-	*why = NULL; /* a different failure: report it as it is */
-	return s;
+	*why = NULL;
+	while ((e = find_from(x, env, test, cs, &i))) {
+		if (explains(e, s, f, kmsg)) {
+			*why = e;
+			return PR_XFAIL;
+		}
+		if (e->status != PR_FAIL)
+			continue;
+		if (e->intermittent && !sometimes)
+			sometimes = e;
+		else if (!e->intermittent && !always)
+			always = e;
+	}
+	if (s != PR_PASS)
+		return s; /* a different failure: report it as it is */
+	*why = always ? always : sometimes;
+	return always ? PR_XPASS : PR_PASS;
 }

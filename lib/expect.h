@@ -53,9 +53,10 @@ const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
 					    const char *env, const char *test,
 					    const char *cs);
 /*
- * Apply the first matching expectation to a case's outcome (@kmsg: its
+ * Apply the expectations naming the case to its outcome (@kmsg: its
  * kernel-log lines, or NULL).  Returns the
- * new status and points *@why at the matching line (or NULL).
+ * new status and points *@why at the line behind it (or NULL): the first
+ * line that explains a failure, else the one a pass contradicts.
  */
 enum pr_status pr_expect_apply(const struct pr_expectations *x, const char *env,
 			       const char *test, const char *cs,
