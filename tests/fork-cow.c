@@ -281,8 +281,41 @@ static int join_dio(struct cow *m)
  * fork caught (G_BASE before the first), torn where the fork's copy of a
  * pinned page met the read in flight: the copy and the read both move
  * through the buffer and can cross more than once (6.1 in CI: two torn
- * blocks).  Never anything newer than G_DIO_B: the parent's later data.
+ * blocks, and one torn inside its header), but each torn block is two
+ * versions of itself spliced at one point.  Never anything newer than
+ * G_DIO_B: the parent's later data.
  */
+/*
+ * An O_DIRECT block the fork's copy met mid-read: its first bytes are one
+ * version of the block (before the reads, or either pass) and the rest
+ * another, split at one point.  Anything else (bytes of no version, or
+ * of a later one) is not the read's.
+ */
+static int spliced(struct cow *m, size_t i, const void *p)
+{
+	const unsigned char *blk = p;
+	static const uint32_t gens[] = {G_BASE, G_DIO_A, G_DIO_B};
+	unsigned char img[3][BS];
+	size_t pre[3], suf[3];
+
+	for (int v = 0; v < 3; v++) {
+		stamp(m, i * BS, BS, ID_PARENT, gens[v],
+		      v ? PR_W_PWRITE : PR_W_MMAP, img[v]);
+		for (pre[v] = 0; pre[v] < BS && blk[pre[v]] == img[v][pre[v]];
+		     pre[v]++)
+			;
+		for (suf[v] = 0; suf[v] < BS && blk[BS - 1 - suf[v]] ==
+							img[v][BS - 1 - suf[v]];
+		     suf[v]++)
+			;
+	}
+	for (int a = 0; a < 3; a++)
+		for (int b = 0; b < 3; b++)
+			if (pre[a] + suf[b] >= BS)
+				return 1;
+	return 0;
+}
+
 static void child_block(struct cow *m, size_t i, struct child_view *cv)
 {
 	struct pr_vreport *vr = &cv->vr;
@@ -302,7 +335,8 @@ static void child_block(struct cow *m, size_t i, struct child_view *cv)
 	if (dio && c == PR_BLK_STALE) {
 		cv->unread += h.gen == G_BASE;
 		c = PR_BLK_OK;
-	} else if (dio && c == PR_BLK_TORN && h.gen <= G_DIO_B) {
+	} else if (dio && (c == PR_BLK_TORN || c == PR_BLK_CORRUPT) &&
+		   spliced(m, i, blk)) {
 		cv->torn++;
 		c = PR_BLK_OK;
 	}
