@@ -19,6 +19,7 @@
 #include "race.h"
 #include "verbs.h"
 #include "watchdog.h"
+#include "wdjoin.h"
 #include "xferverdict.h"
 
 enum { W_LAYOUT, W_RDMA, W_FILE, NWORKERS };
@@ -529,37 +530,6 @@ static void wd_deregister(void *arg)
 		ibv_dereg_mr(mr);
 }
 
-/* Join what returns; never block on a thread the watchdog gave up on. */
-static void join_all(struct race *r, pthread_t *t, int n,
-		     struct pr_watchdog *wd)
-{
-	int joined[NWORKERS] = {0}, left = n;
-
-	while (left) {
-		for (int i = 0; i < n; i++) {
-			struct timespec ts;
-
-			if (joined[i])
-				continue;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 100 * 1000 * 1000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			if (!pthread_timedjoin_np(t[i], NULL, &ts)) {
-				joined[i] = 1;
-				left--;
-			}
-		}
-		if (left && r->res->hang_release[0] &&
-		    pr_watchdog_unreleased(wd)) {
-			r->abandoned = 1;
-			return;
-		}
-	}
-}
-
 static int past(const struct timespec *t)
 {
 	struct timespec now;
@@ -622,7 +592,8 @@ static void run_threads(struct race *r)
 		stop_with(r, "starting the watchdog failed%s%s", "", "");
 	wait_deadline(r);
 	atomic_store(&r->stop, 1); /* traffic stops: the watchdog counts */
-	join_all(r, t, started, &wd);
+	/* never block on a thread the watchdog gave up on */
+	r->abandoned = pr_join_watched(t, started, &wd);
 	pr_watchdog_stop(&wd);
 }
 
