@@ -6,6 +6,9 @@ set -u
 top=$(cd "$(dirname "$0")" && pwd)
 PINRACE_PROG=run.sh
 . "$top/setup/common.sh"
+. "$top/setup/args.sh"
+. "$top/setup/bzimage.sh"
+. "$top/setup/tests-lib.sh"
 
 usage() {
 	cat <<'USAGE'
@@ -21,7 +24,8 @@ usage: ./run.sh [options]
   --tests GLOB       run only the test binaries matching GLOB (default: all)
   --profile NAME     quick (default), stress or soak (workloads/NAME.profile)
   --seed N           seed for every case (replays a recorded run)
-  --list             say what would run and what would skip, and why; run nothing
+  --list             say what would run (with --host: and what would skip, and
+                     why; in a guest its kernel decides that); boots nothing
   --results DIR      where run folders go (default: results/)
   --timeout S        outer limit for each guest boot (default 2400)
   --host             no VM: use this machine's RDMA device and --scratch
@@ -48,7 +52,6 @@ USAGE
 argv=("$@")
 specs=() modules='' glob='*' profile=quick seed='' list=0 compare=()
 base="$top/results" timeout=2400 host=0 scratch='' dax='' device='' config=''
-need_arg() { [[ $# -ge 2 && -n $2 ]] || die 2 "option $1 needs a value"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel | --modules | --tests | --profile | --seed | --results | \
@@ -57,8 +60,7 @@ while [ $# -gt 0 ]; do
 	esac
 	case $1 in
 	--kernel)
-		IFS=, read -r -a more <<<"$2"
-		specs+=("${more[@]}")
+		split_list specs "$2"
 		shift
 		;;
 	--modules) modules=$2; shift ;;
@@ -73,6 +75,7 @@ while [ $# -gt 0 ]; do
 	--config) config=$2; shift ;;
 	--compare)
 		[[ $# -ge 3 && -n $2 && -n $3 ]] || die 2 "--compare needs two results: OLD NEW"
+		need_arg "$1" "$3"
 		compare=("$2" "$3")
 		shift 2
 		;;
@@ -96,30 +99,27 @@ fi
 kimages=() kmods=() knames=()
 parse_kernel() { # SPEC
 	local spec=$1 img mod=''
+	arg_kernel_spec "$spec"
 	case $spec in
 	debian:bookworm | debian:trixie | debian:sid)
 		kimages+=('') kmods+=('') knames+=("$spec")
 		return
 		;;
-	debian:*) die 2 "unknown kernel '$spec' (debian:bookworm, debian:trixie, debian:sid, or a bzImage path)" ;;
-	'') die 2 "--kernel: empty kernel in the list" ;;
+	debian:*) die 2 "unknown kernel $(argq "$spec") (debian:bookworm, debian:trixie, debian:sid, or a bzImage path)" ;;
 	esac
 	img=$spec
 	if [ ! -f "$img" ] && [[ $spec == *:* ]]; then
 		img=${spec%:*} mod=${spec##*:}
 	fi
-	[ -f "$img" ] || die 2 "--kernel $img: no such bzImage (or use debian:bookworm|trixie|sid)"
+	[ -f "$img" ] || die 2 "--kernel $(argq "$img"): no such bzImage (or use debian:bookworm|trixie|sid)"
 	mod=${mod:-$modules}
-	[ -n "$mod" ] || die 2 "--kernel $img: a bzImage needs its modules (PATH:MODDIR or --modules DIR)"
-	[ -d "$mod" ] || die 2 "modules of $img: $mod: no such directory"
+	[ -n "$mod" ] || die 2 "--kernel $(argq "$img"): a bzImage needs its modules (PATH:MODDIR or --modules DIR)"
+	arg_kernel_image "$img" "$mod"
 	kimages+=("$img") kmods+=("$mod") knames+=("local:${img##*/}")
 }
 
-# Validate everything before anything starts.
-[ -f "$top/workloads/$profile.profile" ] ||
-	die 2 "no profile '$profile' (expected workloads/$profile.profile)"
-[ -z "$seed" ] || [[ $seed =~ ^[0-9]+$ ]] || die 2 "--seed wants a number, not '$seed'"
-[[ $timeout =~ ^[0-9]+$ ]] || die 2 "--timeout wants seconds, not '$timeout'"
+# Validate everything before anything starts (setup/args.sh).
+validate_run_args
 if [ $host = 1 ]; then
 	[ ${#specs[@]} -eq 0 ] || die 2 "--kernel does not go with --host (the host runs its own kernel)"
 	if [ -n "$config" ]; then
@@ -128,13 +128,14 @@ if [ $host = 1 ]; then
 		host_env=$(bash "$top/setup/host.sh" --config "$config" --env) || exit $?
 	else
 		[ -n "$scratch" ] || die 2 "--host needs --config FILE or --scratch DIR (a page-cache filesystem directory)"
-		[ -d "$scratch" ] || die 2 "--scratch $scratch: no such directory"
-		[ -z "$dax" ] || [ -d "$dax" ] || die 2 "--dax $dax: no such directory"
+		arg_dir --scratch "$scratch"
+		[ -z "$dax" ] || arg_dir --dax "$dax"
 	fi
 else
 	[ -z "$scratch$dax$device$config" ] || die 2 "--scratch, --dax, --device and --config go with --host"
 	[ ${#specs[@]} -gt 0 ] || specs=(debian:trixie)
 	for spec in "${specs[@]}"; do parse_kernel "$spec"; done
+	[ ${#knames[@]} -gt 0 ] || die 2 "--kernel: no kernel in the list"
 	[ -z "$modules" ] || [ -n "$(printf '%s' "${kimages[@]}")" ] ||
 		die 2 "--modules goes with a bzImage --kernel"
 	dup=$(printf '%s\n' "${specs[@]}" | sort | uniq -d | head -n1)
@@ -143,6 +144,19 @@ fi
 
 bash "$top/setup/deps.sh" || die 3 "installing dependencies failed"
 make -s -C "$top" all || die 3 "build failed"
+
+# --list for guests: the cases each kernel would run, no guest booted (what
+# skips there depends on that kernel: the run's TAP and results say why).
+if [ $list = 1 ] && [ $host = 0 ]; then
+	log "kernels: ${knames[*]}; which cases skip is decided in each guest, not listed here"
+	for bin in "$top"/build/tests/*; do
+		[[ -f $bin && -x $bin ]] || continue
+		suite_test_matches "${bin##*/}" "$glob" || continue
+		printf '%s\t(needs:%s)\n' "${bin##*/}" "$("$bin" --info | sed -n 's/^needs://p')"
+		"$bin" --list | cut -f1 | sed 's/^/  /'
+	done
+	exit 0
+fi
 
 guest_args=(--tests "$glob" --profile "$profile")
 [ -z "$seed" ] || export PINRACE_SEED=$seed
@@ -218,23 +232,6 @@ run_child() {
 	child=''
 	return $rc
 }
-
-# --list: one guest per kernel says what it would run.
-if [ $list = 1 ]; then
-	rc=0
-	for i in "${!kdirs[@]}"; do
-		eval "${kenvs[i]}"
-		kdir=$run/${kdirs[i]}
-		log "${knames[i]} ($KVER):"
-		# shellcheck disable=SC2016 # expanded by the guest's sh
-		run_child bash "$top/setup/vm.sh" --kver "$KVER" --kimage "$KIMAGE" \
-			--modroot "$MODROOT" --kpkg "${KPKG:-}" --results "$kdir" --timeout "$timeout" \
-			-- sh -c 'bash "$0" --list "$@" > "$PINRACE_RESULTS/list.txt"' \
-			"$top/setup/run-tests.sh" "${guest_args[@]}" >/dev/null || rc=$?
-		cat "$kdir/list.txt" 2>/dev/null
-	done
-	exit $rc
-fi
 
 # --- each kernel ------------------------------------------------------------------
 

@@ -23,6 +23,7 @@
 #include "expect.h"
 #include "kmsg.h"
 #include "report.h"
+#include "seed.h"
 #include "tap.h"
 #include "verbs.h"
 
@@ -44,6 +45,9 @@ struct run {
 	struct pr_kmsg kmsg;
 	struct pr_tap tap;
 };
+
+#define SEED_WANT                                                              \
+	"a seed is an unsigned 64-bit decimal without a leading zero, or 0x and hex digits"
 
 static volatile sig_atomic_t interrupted;
 
@@ -77,7 +81,6 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{"seed", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{}};
-	char *end;
 	int o;
 
 	while ((o = getopt_long(argc, argv, "lic:s:h", opts, NULL)) != -1) {
@@ -92,11 +95,9 @@ static int parse_args(struct run *r, int argc, char **argv)
 			r->filter = optarg;
 			break;
 		case 's':
-			r->seed = strtoull(optarg, &end, 0);
-			if (*end || end == optarg) {
-				fprintf(stderr,
-					"%s: --seed wants a number, not '%s'\n",
-					r->t->name, optarg);
+			if (pr_seed_parse(optarg, &r->seed)) {
+				fprintf(stderr, "%s: %s\n", r->t->name,
+					SEED_WANT);
 				return -1;
 			}
 			r->have_seed = 1;
@@ -142,9 +143,12 @@ static int setup(struct run *r)
 	if (!r->have_seed) {
 		const char *s = getenv("PINRACE_SEED");
 
-		r->seed =
-			s && *s ? strtoull(s, NULL, 0)
-				: (uint64_t)time(NULL) * 2654435761u ^ getpid();
+		r->seed = (uint64_t)time(NULL) * 2654435761u ^ getpid();
+		if (s && *s && pr_seed_parse(s, &r->seed)) {
+			fprintf(stderr, "%s: PINRACE_SEED: %s\n", r->t->name,
+				SEED_WANT);
+			return -1;
+		}
 	}
 	pr_csum_select();
 	return 0;

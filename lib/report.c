@@ -35,8 +35,12 @@ static void sb_printf(struct sb *s, const char *fmt, ...)
 							: s->len - s->used - 1;
 }
 
-/* A double-quoted string, valid as JSON and as YAML. */
-static void sb_quote(struct sb *s, const char *str)
+/*
+ * A double-quoted string.  JSON escapes a control byte as \u00XX, YAML as
+ * \xXX (the one escape TAP::Parser's YAMLish reader also knows); both read
+ * a byte >= 0x7f as that code point.
+ */
+static void sb_quote_as(struct sb *s, const char *str, int yaml)
 {
 	sb_printf(s, "\"");
 	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
@@ -45,11 +49,47 @@ static void sb_quote(struct sb *s, const char *str)
 		else if (*p == '\n')
 			sb_printf(s, "\\n");
 		else if (*p < 0x20 || *p >= 0x7f)
-			sb_printf(s, "\\u%04x", *p);
+			sb_printf(s, yaml ? "\\x%02x" : "\\u%04x", *p);
 		else
 			sb_printf(s, "%c", *p);
 	}
 	sb_printf(s, "\"");
+}
+
+static void sb_quote(struct sb *s, const char *str)
+{
+	sb_quote_as(s, str, 0);
+}
+
+/* A YAML line "KEY: "VALUE"\n": every string quoted (a bare "-" or a
+ * value holding ": " is not a plain scalar every reader takes). */
+static void yaml_str(struct sb *s, const char *key, const char *val)
+{
+	sb_printf(s, "%s: ", key);
+	sb_quote_as(s, val, 1);
+	sb_printf(s, "\n");
+}
+
+/* A YAML literal block of @text's lines, indented by @indent, each
+ * stripped of leading blanks and control characters (what a literal
+ * block cannot hold). */
+static void yaml_block(struct sb *s, const char *text, int indent)
+{
+	while (text && *text) {
+		size_t n = strcspn(text, "\n");
+		const char *end = text + n;
+
+		while (text < end && (*text == ' ' || *text == '\t'))
+			text++;
+		sb_printf(s, "%*s", indent, "");
+		for (; text < end; text++)
+			sb_printf(s, "%c",
+				  (unsigned char)*text < 0x20 || *text == 0x7f
+					  ? ' '
+					  : *text);
+		sb_printf(s, "\n");
+		text += *text ? 1 : 0;
+	}
 }
 
 static const char *errno_name(int err)
@@ -75,7 +115,7 @@ static void counts(struct sb *s, const struct pr_vreport *vr, const char *sep)
 	sb_printf(s, "}");
 }
 
-static void kmsg_list(struct sb *s, const char *kmsg, int yaml)
+static void kmsg_list(struct sb *s, const char *kmsg)
 {
 	char line[512];
 	int first = 1;
@@ -84,7 +124,7 @@ static void kmsg_list(struct sb *s, const char *kmsg, int yaml)
 		size_t n = strcspn(kmsg, "\n");
 
 		snprintf(line, sizeof(line), "%.*s", (int)n, kmsg);
-		sb_printf(s, "%s", yaml ? "\n  - " : first ? "" : ", ");
+		sb_printf(s, "%s", first ? "" : ", ");
 		first = 0;
 		sb_quote(s, line);
 		kmsg += n + (kmsg[n] ? 1 : 0);
@@ -95,18 +135,16 @@ void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 {
 	const struct pr_result *res = r->res;
 	struct sb s = {buf, len, 0};
+	char num[32], replay[320];
 
 	buf[0] = '\0';
-	sb_printf(&s, "finding: %s\n", pr_finding_name(res->finding));
+	yaml_str(&s, "finding", pr_finding_name(res->finding));
 	if (res->err)
-		sb_printf(&s, "errno: %s\n", errno_name(res->err));
+		yaml_str(&s, "errno", errno_name(res->err));
 	if (res->fs[0])
-		sb_printf(&s, "fs: %s\n", res->fs);
-	if (res->detail[0]) {
-		sb_printf(&s, "detail: ");
-		sb_quote(&s, res->detail);
-		sb_printf(&s, "\n");
-	}
+		yaml_str(&s, "fs", res->fs);
+	if (res->detail[0])
+		yaml_str(&s, "detail", res->detail);
 	if (res->vr.nblocks) {
 		sb_printf(&s, "blocks: %llu\ncounts: ",
 			  (unsigned long long)res->vr.nblocks);
@@ -114,35 +152,30 @@ void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 		sb_printf(&s, "\n");
 	}
 	if (res->vr.first_bad >= 0 && res->vr.nblocks) {
-		sb_printf(&s, "first_bad: %lld\nfirst: ",
+		sb_printf(&s, "first_bad: %lld\n",
 			  (long long)res->vr.first_bad);
-		sb_quote(&s, res->vr.first_msg);
-		sb_printf(&s, "\n");
+		yaml_str(&s, "first", res->vr.first_msg);
 	}
-	sb_printf(&s, "seed: %llu\nreplay: --seed %llu --case '%s'\n",
-		  (unsigned long long)res->seed,
-		  (unsigned long long)r->run_seed, r->cs->name);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)res->seed);
+	yaml_str(&s, "seed", num);
+	snprintf(replay, sizeof(replay), "--seed %llu --case '%s'",
+		 (unsigned long long)r->run_seed, r->cs->name);
+	yaml_str(&s, "replay", replay);
 	if (res->hang_op[0]) {
-		sb_printf(&s, "hang:\n  op: ");
-		sb_quote(&s, res->hang_op);
-		sb_printf(&s, "\n  wait_s: %d\n  release: %s\n  stack: |\n",
-			  res->hang_wait, res->hang_release);
-		for (const char *p = res->stack; *p;) {
-			size_t n = strcspn(p, "\n");
-
-			sb_printf(&s, "    %.*s\n", (int)n, p);
-			p += n + (p[n] ? 1 : 0);
-		}
+		sb_printf(&s, "hang:\n  ");
+		yaml_str(&s, "op", res->hang_op);
+		sb_printf(&s, "  wait_s: %d\n  ", res->hang_wait);
+		yaml_str(&s, "release", res->hang_release);
+		sb_printf(&s, "  stack: |\n");
+		yaml_block(&s, res->stack, 4);
 	}
 	if (r->expect) {
-		sb_printf(&s, "expected: ");
-		sb_quote(&s, r->expect->reason);
-		sb_printf(&s, "\ncommit: %s\n", r->expect->commit);
+		yaml_str(&s, "expected", r->expect->reason);
+		yaml_str(&s, "commit", r->expect->commit);
 	}
 	if (r->kmsg && *r->kmsg) {
-		sb_printf(&s, "kmsg:");
-		kmsg_list(&s, r->kmsg, 1);
-		sb_printf(&s, "\n");
+		sb_printf(&s, "kmsg: |\n");
+		yaml_block(&s, r->kmsg, 2);
 	}
 }
 
@@ -180,8 +213,10 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 	sb_printf(&s, ", \"blocks\": %llu, \"counts\": ",
 		  (unsigned long long)res->vr.nblocks);
 	counts(&s, &res->vr, ": ");
+	/* seeds as strings: readers that use doubles round them past 2^53 */
 	sb_printf(
-		&s, ", \"first_bad\": %lld, \"seed\": %llu, \"run_seed\": %llu",
+		&s,
+		", \"first_bad\": %lld, \"seed\": \"%llu\", \"run_seed\": \"%llu\"",
 		(long long)(res->vr.nblocks ? res->vr.first_bad : -1),
 		(unsigned long long)res->seed, (unsigned long long)r->run_seed);
 	sb_printf(&s, ", \"ops\": %llu, \"xfers\": %llu, \"ms\": %ld",
@@ -206,9 +241,12 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 		sb_printf(&s, ", \"stack\": ");
 		sb_quote(&s, shortstack);
 		sb_printf(&s, "}");
+	} else {
+		sb_printf(&s, ", \"hang\": null");
 	}
-	sb_printf(&s, ", \"kmsg\": [");
-	kmsg_list(&s, r->kmsg, 0);
+	/* set by the runner on the record of a case a guest died in */
+	sb_printf(&s, ", \"boot\": null, \"log\": null, \"kmsg\": [");
+	kmsg_list(&s, r->kmsg);
 	sb_printf(&s, "]}\n");
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)

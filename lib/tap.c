@@ -27,26 +27,51 @@ static void print_yaml(const char *yaml)
 	printf("  ...\n");
 }
 
+/* Text on a TAP line: control characters (a newline would end the line)
+ * as spaces, and '#' in a name as '_' (it would start a directive). */
+static void print_text(const char *s, int is_name)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		putchar(c < 0x20 || c == 0x7f ? ' '
+			: is_name && c == '#' ? '_'
+					      : c);
+	}
+}
+
 void pr_tap_result(struct pr_tap *t, const char *name, enum pr_status s,
 		   const char *why, const char *yaml)
 {
 	static const char *const directive[PR_NSTATUS] = {
-		[PR_PASS] = "",		[PR_FAIL] = "",
-		[PR_XFAIL] = " # TODO", [PR_XPASS] = " # TODO",
-		[PR_SKIP] = " # SKIP",	[PR_ERROR] = " # error:",
+		[PR_PASS] = "",
+		[PR_FAIL] = "",
+		[PR_XFAIL] = " # TODO XFAIL:",
+		[PR_XPASS] = " # TODO XPASS:",
+		[PR_SKIP] = " # SKIP",
+		[PR_ERROR] = "",
 	};
 	int ok = s == PR_PASS || s == PR_SKIP || s == PR_XPASS;
+	int say = why && *why && s != PR_PASS && s != PR_FAIL;
 
 	t->n++;
 	t->count[s]++;
-	printf("%s %d %s%s", ok ? "ok" : "not ok", t->n, name, directive[s]);
-	if (s == PR_XFAIL || s == PR_XPASS)
-		printf(" %s:", s == PR_XFAIL ? "XFAIL" : "XPASS");
-	if (why && *why && s != PR_PASS && s != PR_FAIL)
-		printf(" %s", why);
+	printf("%s %d ", ok ? "ok" : "not ok", t->n);
+	print_text(name, 1);
+	printf("%s", directive[s]);
+	if (say && s != PR_ERROR) {
+		putchar(' ');
+		print_text(why, 0);
+	}
 	printf("\n");
 	if (yaml && *yaml)
 		print_yaml(yaml);
+	/* TAP has no error directive: the reason is a diagnostic line. */
+	if (s == PR_ERROR) {
+		printf("# error: ");
+		print_text(say ? why : "(no reason given)", 0);
+		printf("\n");
+	}
 	fflush(stdout);
 }
 

@@ -2,7 +2,8 @@
 # `make check`: the project's own tests.
 #   1. the self-tests on this machine (detectors fed injected faults, the
 #      harness fed misbehaving cases);
-#   2. run.sh's handling of bad input (exit 2, nothing started), host
+#   2. run.sh's handling of bad input (exit 2, nothing started:
+#      setup/check-input.sh), host
 #      config files that name what the suite may not touch, and
 #      setup/nvdimm.sh's refusals to reconfigure or format what no option
 #      names;
@@ -10,7 +11,8 @@
 #      step 1's results (one with a regression injected), the report and
 #      junit.xml opened in headless Chromium;
 #   4. the quick profile as one matrix run over $PINRACE_CHECK_KERNELS
-#      (default below): the matrix, its report in Chromium, a real --compare;
+#      (default below): the matrix, its report in Chromium, a real --compare,
+#      its outputs read by prove, PyYAML, xmllint, jq (setup/check-consumers.sh);
 #   5. the crash self-test: a guest on $PINRACE_CHECK_CRASH_KERNEL crashes on
 #      purpose (sysrq) in the middle of a test; the run must record that case
 #      as an error, boot a fresh guest and finish every other case.
@@ -41,6 +43,20 @@ verdict() {
 	fi
 }
 
+# The "ok - WHAT" / "not ok - WHAT" lines of a check script, counted as
+# verdicts (WHAT prefixed with PREFIX).
+sub_checks() { # PREFIX CMD...
+	local prefix=$1 line
+	shift
+	while IFS= read -r line; do
+		case $line in
+		"ok "*" # SKIP"*) skipped=$((skipped + 1)) && echo "ok - $prefix${line#ok * - }" ;;
+		"ok "*) verdict 0 "$prefix${line#ok * - }" ;;
+		"not ok "*) verdict 1 "$prefix${line#not ok * - }" ;;
+		esac
+	done < <("$@" 2>&1)
+}
+
 # Count a run's results.jsonl into the totals: xfail is an expected
 # outcome; fail, error and xpass are not.
 tally() {
@@ -58,70 +74,14 @@ tally() {
 log "self-tests on this machine"
 bash "$top/setup/run-tests.sh" --results "$out/host" --tests 'selftest-*'
 tally "$out/host/results.jsonl"
+sub_checks "self-tests: " bash "$top/setup/check-consumers.sh" "$out/host"
 
-# 2. bad input: exit 2, a message, no results folder
-cli() {
-	local want=$1 what=$2
-	shift 2
-	local before after rc
-	before=$(find "$top/results" -mindepth 1 -maxdepth 1 | wc -l)
-	"$top/run.sh" "$@" >"$out/cli.out" 2>&1
-	rc=$?
-	after=$(find "$top/results" -mindepth 1 -maxdepth 1 | wc -l)
-	if [ $rc -eq "$want" ] && [ "$before" -eq "$after" ] && grep -q error: "$out/cli.out"; then
-		passed=$((passed + 1))
-		echo "ok - run.sh $what: exit $rc, $(head -1 "$out/cli.out")"
-	else
-		failed=$((failed + 1))
-		echo "not ok - run.sh $what: exit $rc (want $want), output: $(cat "$out/cli.out")"
-	fi
-}
-cli 2 "--bogus" --bogus
-cli 2 "unknown kernel" --kernel debian:nosuch
-cli 2 "missing bzImage" --kernel /nonexistent/bzImage --modules /tmp
-cli 2 "--host without --scratch" --host
-cli 2 "missing scratch dir" --host --scratch /nonexistent/dir
-cli 2 "unknown profile" --profile nosuch
-cli 2 "a kernel listed twice" --kernel debian:sid,debian:trixie,debian:sid
-cli 2 "an empty kernel in the list" --kernel ,debian:sid
-cli 2 "--modules without a bzImage" --kernel debian:sid --modules /tmp
-cli 2 "a bzImage:MODDIR whose MODDIR is missing" --kernel "$top/Makefile:/nonexistent/mods"
-cli 2 "--kernel with --host" --host --scratch /tmp --kernel debian:sid
-cli 2 "--compare with one folder" --compare /tmp
-cli 2 "--compare a missing folder" --compare /nonexistent/a /nonexistent/b
-cli 4 "--host without an RDMA device" --host --scratch /tmp
-# Host mode from a config file: it names everything the suite may touch;
-# a file naming anything else is refused before anything runs.
-conf=$out/host-conf shm=$(mktemp -d -p /dev/shm pinrace-check.XXXXXX)
-mkdir -p "$conf"
-hostconf() { # NAME LINE...: a config file in $conf
-	local f=$conf/$1.conf
-	shift
-	printf '%s\n' "$@" >"$f"
-}
-hostconf ok "rdma_device = mlx5_0" "scratch_tmpfs = $shm"
-hostconf unknown "rdma_device = mlx5_0" "scratch_tmpfs = $shm" "frobnicate = 1"
-hostconf rootfs "rdma_device = mlx5_0" "scratch_ext4 = /"
-hostconf sysdisk "rdma_device = mlx5_0" "scratch_tmpfs = $shm" \
-	"pmem_device = $(findmnt -n -o SOURCE / | tail -n1)"
-hostconf notpmem "rdma_device = mlx5_0" "scratch_tmpfs = $shm" "pmem_device = /dev/null"
-cli 2 "--config that cannot be read" --host --config "$conf/nonexistent.conf"
-cli 2 "--config with an unknown key" --host --config "$conf/unknown.conf"
-cli 2 "--config with the root filesystem as scratch" --host --config "$conf/rootfs.conf"
-cli 2 "--config naming the system disk as pmem" --host --config "$conf/sysdisk.conf"
-cli 2 "--config naming a device that is not pmem" --host --config "$conf/notpmem.conf"
-cli 2 "--config with --scratch" --host --config "$conf/ok.conf" --scratch "$shm"
-cli 2 "--config without --host" --config "$conf/ok.conf"
-cli 4 "--config on a machine without an RDMA device" --host --config "$conf/ok.conf"
-rmdir "$shm"
+# 2. bad input: exit 2, one printable line, nothing created or started
+# (setup/check-input.sh, with a stand-in QEMU that records calls)
+sub_checks "" bash "$top/setup/check-input.sh"
 # setup/nvdimm.sh reconfigures a namespace or formats a device only when an
 # option names it: its refusals, against stand-in ndctl, mkfs and mount.
-while IFS= read -r line; do
-	case $line in
-	"ok "*) verdict 0 "nvdimm.sh ${line#ok * - }" ;;
-	"not ok "*) verdict 1 "nvdimm.sh ${line#not ok * - }" ;;
-	esac
-done < <(bash "$top/setup/check-nvdimm-refusal.sh" 2>&1)
+sub_checks "nvdimm.sh " bash "$top/setup/check-nvdimm-refusal.sh"
 
 # 3. compare, junit and report on folders made here
 # A run folder with one kernel whose results are JSONL (sed may edit them).
@@ -218,6 +178,7 @@ matrix_check() {
 	check_report "$run" "the matrix run"
 	check_junit "$run" "the matrix run"
 	check_compare 0 "^compare: 0 regression" "the matrix run against itself" "$run" "$run"
+	sub_checks "the matrix run: " bash "$top/setup/check-consumers.sh" "$run"
 	if [ ${#kdirs[@]} -ge 2 ]; then
 		"$top/run.sh" --compare "$run/${kdirs[0]}" "$run/${kdirs[-1]}" | sed 's/^/    /'
 		rc=${PIPESTATUS[0]}
@@ -255,8 +216,11 @@ crash_selftest() {
 		(.status == "fail" or .status == "error" or .status == "xpass")) | .case' "$k/results.jsonl")" = '' ]
 	verdict $? "crash self-test: no other case is unexpected"
 	grep -q "pinrace: ${want%%/*} ${want#*/} begin" "$k/console.boot1.log" 2>/dev/null &&
-		grep -q '^boots: 2$' "$k/status.txt" && [ -s "$k/${want%%/*}.resume1.tap" ]
-	verdict $? "crash self-test: console.boot1.log kept, 2 boots, the rest in ${want%%/*}.resume1.tap"
+		grep -q '^boots: 2$' "$k/status.txt" &&
+		[ "$(grep -oE '^(not )?ok [0-9]+' "$k/${want%%/*}.tap" | awk '{ print $NF }' | paste -sd' ')" = \
+			"$(seq -s' ' 1 "$(sed -n 's/^1\.\.//p' "$k/${want%%/*}.tap" | head -n1)")" ]
+	verdict $? "crash self-test: console.boot1.log kept, 2 boots, ${want%%/*}.tap numbered 1 to its plan across both boots"
+	sub_checks "crash self-test: " bash "$top/setup/check-consumers.sh" "$crun"
 }
 [ -z "$crash_kernel" ] || crash_selftest
 

@@ -159,12 +159,18 @@ else
 fi
 [ ${#pairs[@]} -gt 0 ] || die 2 "no kernel of $1 pairs with one of $2 (${unpaired[*]})"
 
+# Every results.jsonl is checked (the schema: setup/results-schema.jq) before
+# anything is printed.
+for p in "${pairs[@]}"; do
+	d=$(cut -f1 <<<"$p")
+	has_results "$d" || die 2 "$d: no results.jsonl to compare"
+	bad=$(results_check "$d/results.jsonl") || die 2 "$bad"
+done
+
 regs=0 fixed=0 skips=0 errnos=0 logs=0 status=0
 for ((p = 0; p < ${#pairs[@]}; p += 2)); do
 	IFS=$'\t' read -r odir ospec olabel <<<"${pairs[p]}"
 	IFS=$'\t' read -r ndir nspec nlabel <<<"${pairs[p + 1]}"
-	has_results "$odir" || die 2 "$odir: no results.jsonl to compare"
-	has_results "$ndir" || die 2 "$ndir: no results.jsonl to compare"
 	echo "== $olabel${ospec:+ ($ospec)} -> $nlabel${nspec:+ ($nspec)}"
 	echo "   old: $odir"
 	echo "   new: $ndir"

@@ -24,6 +24,7 @@ PINRACE_PROG="junit"
 
 run=${1:?usage: junit.sh RUN}
 [ -d "$run" ] || die 2 "$run: no such folder"
+bad=$(check_run "$run") || die 2 "$bad"
 trap 'rm -f "$run/junit.xml.tmp"' EXIT
 
 run_records "$run" | jq -r -s --arg run "$(basename "$run")" '
@@ -60,7 +61,7 @@ def counts: {
 	failures: map(select(.status == "fail" or .status == "xpass")) | length,
 	errors: map(select(.status == "error")) | length,
 	skipped: map(select(.status == "skip" or .status == "xfail")) | length,
-	time: (map(.ms // 0) | add / 1000) };
+	time: (map(.ms // 0) | add // 0 | . / 1000) };
 def attrs: to_entries | map(" \(.key)=\"\(.value | x)\"") | join("");
 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
 "<!-- pinrace: an xfail (a known kernel bug) is a skipped element of type xfail whose message starts with XFAIL; an xpass is a failure of type xpass -->",

@@ -240,6 +240,19 @@ death_lines() {
 		head -n 12 | jq -R -s -c 'split("\n") | map(select(length > 0))'
 }
 
+# The extra fields of the record of a case the guest died in: the boot and
+# its log; the seed of the case (its start marker) and of the run (TAP).
+seeds_of() { # TEST CASE TAP BOOT LOG
+	local seed run_seed
+	seed=$(tr -d '\r' <"$kdir/console.log" 2>/dev/null |
+		awk -v m="pinrace: $1 $2 begin seed=" '{ i = index($0, m) }
+			i { s = substr($0, i + length(m)); sub(/[^0-9].*/, "", s) } END { print s }')
+	run_seed=$(sed -n 's/^# kernel .*, seed \([0-9]\{1,20\}\),.*/\1/p' "$3" 2>/dev/null | tail -n1)
+	jq -n -c --arg s "$seed" --arg r "$run_seed" --argjson b "$4" --arg l "$5" '
+		def str: if . == "" then null else . end;
+		{seed: ($s | str), run_seed: ($r | str), boot: $b, log: $l}'
+}
+
 # Record the case the guest died in; set WHY. False when it cannot be
 # attributed to a case (then there is nothing to resume past).
 record_death() { # KIND (crash|hang) BOOT
@@ -256,20 +269,17 @@ record_death() { # KIND (crash|hang) BOOT
 		[ -n "$c" ] || { c='*' how="after its last case"; }
 	fi
 	log=console.boot$n.log
+	tap=$kdir/${cur_tap:-$t.tap}
 	kmsg=$(death_lines)
 	first=$(jq -r 'first(.[] | select(test("Kernel panic"))) // .[0] // empty' <<<"$kmsg")
 	if [ "$kind" = crash ]; then
 		WHY="guest kernel crashed $how${first:+: $first} (boot $n, see $log)"
-		error_record "$KVER" "$t" "$c" kernel-warning "$WHY" "$kmsg" \
-			"{\"boot\": $n, \"log\": \"$log\"}" >>"$jsonl"
+		error_record "$KVER" "$t" "$c" kernel-warning "$WHY" "$kmsg" "$(seeds_of "$t" "$c" "$tap" "$n" "$log")" >>"$jsonl"
 	else
 		WHY="guest hung $how: stopped after $((SECONDS - last_done)) s without a finished case (boot $n, see $log)"
-		error_record "$KVER" "$t" "$c" hang "$WHY" "$kmsg" \
-			"{\"boot\": $n, \"log\": \"$log\"}" >>"$jsonl"
+		error_record "$KVER" "$t" "$c" hang "$WHY" "$kmsg" "$(seeds_of "$t" "$c" "$tap" "$n" "$log")" >>"$jsonl"
 	fi
-	tap=$kdir/${cur_tap:-$t.tap}
-	k=$(grep -cE '^(not )?ok [0-9]+ ' "$tap" 2>/dev/null)
-	printf 'not ok %d %s # error: %s\n' $((${k:-0} + 1)) "$c" "$WHY" >>"$tap"
+	tap_append_error "$tap" "$c" "$WHY"
 	WHY="$t/$c: $WHY"
 	return 0
 }

@@ -16,6 +16,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
+# shellcheck source-path=SCRIPTDIR source=bzimage.sh
+. "$here/bzimage.sh"
 
 usage() {
 	die 2 "usage: kernel.sh [--refresh] debian:{bookworm|trixie|forky|sid} | BZIMAGE --modules DIR"
@@ -32,16 +34,6 @@ print_result() { # KVER KIMAGE MODROOT KPKG
 	done
 }
 
-# Release string stored in a bzImage's setup header (kernel_version field).
-bzimage_release() {
-	local img=$1 off
-	[ "$(dd if="$img" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ] || return 1
-	off=$(od -An -tu2 -j526 -N2 "$img" | tr -d ' ')
-	[ "$off" -gt 0 ] || return 1
-	dd if="$img" bs=1 skip=$((off + 512)) count=256 2>/dev/null |
-		tr '\0' '\n' | head -n1 | cut -d' ' -f1
-}
-
 local_kernel() { # IMAGE MODDIR
 	local img=$1 moddir=$2 kver
 	[ -f "$img" ] || die 2 "kernel image '$img' does not exist"
@@ -49,12 +41,9 @@ local_kernel() { # IMAGE MODDIR
 	[ -d "$moddir/lib/modules" ] || die 2 "'$moddir' has no lib/modules directory"
 	img=$(realpath "$img")
 	moddir=$(realpath "$moddir")
-	if ! kver=$(bzimage_release "$img") || [ -z "$kver" ]; then
-		# Not a bzImage header we can read: accept a single module tree.
-		kver=$(ls "$moddir/lib/modules")
-		[ "$(printf '%s\n' "$kver" | wc -l)" -eq 1 ] ||
-			die 2 "cannot read the release from '$img' and '$moddir/lib/modules' holds several"
-	fi
+	kver=$(bzimage_release "$img") || kver=''
+	[ -n "$kver" ] ||
+		die 2 "'$img' is not a kernel image (no bzImage header with a release)"
 	[ -d "$moddir/lib/modules/$kver" ] ||
 		die 2 "'$img' is release $kver but '$moddir/lib/modules/$kver' does not exist"
 	if [ ! -s "$moddir/lib/modules/$kver/modules.dep" ]; then

@@ -18,6 +18,7 @@ PINRACE_PROG="report"
 
 run=${1:?usage: report.sh RUN}
 [ -d "$run" ] || die 2 "$run: no such folder"
+bad=$(check_run "$run") || die 2 "$bad"
 trap 'rm -f "$run/report.html.tmp"' EXIT
 run=$(cd "$run" && pwd)
 

@@ -17,8 +17,21 @@
 #                             "dir" (the kernel folder) and "col" (its index)
 #                             added; the last line of a (dir, test, case) wins;
 #                             "seed" as a string (jq 1.6 rounds numbers > 2^53)
+#   results_check FILE [--as-written]
+#                             the schema (setup/results-schema.jq) over every
+#                             line of FILE: nothing and true when all are
+#                             records, else "FILE:LINE: what is wrong" and
+#                             false. Records of older runs (numeric seeds, no
+#                             run_seed/hang/boot/log) pass unless --as-written
+#   check_run RUN             results_check over every results.jsonl of RUN
 #   error_record KERNEL TEST CASE FINDING DETAIL [KMSG_JSON [EXTRA_JSON]]
 #                             an "error" line in results.jsonl's own format
+#   tap_points TAP            how many test points TAP holds
+#   tap_append_error TAP NAME WHY
+#                             the next test point of TAP: "not ok N NAME" and
+#                             "# error: WHY" (TAP has no error directive);
+#                             an unfinished YAML block closed first, a plan
+#                             written first when TAP has none
 
 kernel_dirs() {
 	local run=$1
@@ -34,12 +47,39 @@ kernel_field() {
 	awk -F'\t' -v d="$2" -v n="$3" '$1 == d { print $n; exit }' "$1/kernels.tsv"
 }
 
+# Numeric seeds of older runs as strings, before jq (1.6) reads and rounds them.
+seeds_as_strings() { LC_ALL=C sed -E 's/("(run_)?seed": *)([0-9]+)/\1"\3"/g' "$@"; }
+
+results_check() { # FILE [--as-written]
+	local f=$1 legacy=1 top_=${BASH_SOURCE[0]%/*} name=$1
+	[ "${2:-}" != --as-written ] || legacy=0
+	[[ $f != *[[:cntrl:]]* ]] || name=$(printf '%q' "$f")
+	{ if [ $legacy = 1 ]; then seeds_as_strings "$f"; else cat "$f"; fi; } |
+		jq -R -n -r -L "$top_" --arg f "$name" --argjson legacy $legacy '
+		include "results-schema";
+		foreach inputs as $l (0; . + 1; . as $n
+			| ($l | try (fromjson | [.]) catch null) as $p
+			| (if $p == null then "not a JSON object (not JSON, or cut short)"
+			   else $p[0] | (if $legacy == 1 then results_upgrade else . end) | results_error end)
+			| select(. != null) | "\($f):\($n): \(.)")' |
+		LC_ALL=C tr -c '[:print:]\n' '?' | head -n1 | grep . && return 1
+	return 0
+}
+
+check_run() { # RUN
+	local d
+	for d in $(kernel_dirs "$1"); do
+		[ ! -s "$1/$d/results.jsonl" ] || results_check "$1/$d/results.jsonl" || return 1
+	done
+}
+
 run_records() {
 	local run=$1 d col=0
 	for d in $(kernel_dirs "$run"); do
 		[ -s "$run/$d/results.jsonl" ] &&
-			sed -E 's/("seed": *)([0-9]+)/\1"\2"/' "$run/$d/results.jsonl" |
-			jq -c --arg d "$d" --argjson c $col '. + {dir: $d, col: $c}' 
+			seeds_as_strings "$run/$d/results.jsonl" |
+			jq -c -L "${BASH_SOURCE[0]%/*}" --arg d "$d" --argjson c $col \
+				'include "results-schema"; results_upgrade + {dir: $d, col: $c}'
 		col=$((col + 1))
 	done | jq -c -s 'reduce .[] as $r ({}; .[[$r.dir, $r.test, $r.case] | tojson] = $r) | .[]'
 }
@@ -51,7 +91,21 @@ error_record() {
 		def q: tojson;
 		{kernel: $k, device: null, test: $t, case: $c, status: "error", finding: $f,
 		 errno: null, backing: "none", fs: null, mr: "none", op: null, variant: null,
-		 detail: $why, blocks: 0, counts: {}, first_bad: -1, seed: null, ops: 0,
-		 xfers: 0, ms: 0, expected: null, commit: null, kmsg: $kmsg} + $x
+		 detail: $why, blocks: 0, counts: {}, first_bad: -1, seed: null, run_seed: null,
+		 ops: 0, xfers: 0, ms: 0, expected: null, commit: null, hang: null, boot: null,
+		 log: null, kmsg: $kmsg} + $x
 		| "{" + ([to_entries[] | "\(.key | q): \(.value | q)"] | join(", ")) + "}"'
+}
+
+tap_points() { grep -cE '^(not )?ok [0-9]+( |$)' "$1" 2>/dev/null || true; }
+
+tap_append_error() { # TAP NAME WHY
+	local tap=$1 n head=''
+	n=$(tap_points "$tap")
+	[ ! -s "$tap" ] || [ -z "$(tail -c1 "$tap")" ] || head=$'\n'
+	grep -qE '^1\.\.[0-9]+' "$tap" 2>/dev/null || head+="TAP version 13"$'\n'"1..$((n + 1))"$'\n'
+	# a YAML block the dead program left open
+	[ "$(grep -E '^  (---|\.\.\.)$' "$tap" 2>/dev/null | tail -n1)" != '  ---' ] || head+=$'  ...\n'
+	printf '%snot ok %d %s\n# error: %s\n' "$head" $((n + 1)) "$2" \
+		"$(LC_ALL=C tr -c '[:print:]' ' ' <<<"$3" | sed 's/ *$//')" >>"$tap"
 }

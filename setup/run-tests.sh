@@ -12,7 +12,8 @@
 # already has a line in DIR/results.jsonl is done and not run again (case
 # "*" marks a whole test done). A test none of whose cases ran runs as
 # usual; the rest of a test that was cut short runs case by case
-# (--case NAME) into TEST.resumeN.tap. Nothing already written is rewritten.
+# (--case NAME), appended to TEST.tap with the numbers that follow (one
+# stream a test: its plan counts every case). Nothing written is rewritten.
 #
 # DIR/progress.log, one tab-separated record a line, for run.sh to follow:
 #   plan   TIME  TESTS  CASES
@@ -30,6 +31,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 PINRACE_PROG="run-tests"
 . "$top/setup/common.sh"
 . "$top/setup/results-lib.sh"
+. "$top/setup/tests-lib.sh"
 
 results='' glob='*' profile=quick list=0 resume=0
 while [ $# -gt 0 ]; do
@@ -53,14 +55,9 @@ export PINRACE_EXPECT="${PINRACE_EXPECT:-$top/tests/expectations.txt}"
 # Test binaries: executables in build/tests matching the glob (ksh
 # alternatives allowed: '!(two-host-*)'), benchmarks excluded (they run
 # from `make bench`), and so is peer-rdma (the two-host tests' peer).
-shopt -s extglob
 tests=()
 for bin in "$top"/build/tests/*; do
-	name=${bin##*/}
-	[[ -f $bin && -x $bin ]] || continue
-	case $name in bench-* | peer-*) continue ;; esac
-	# shellcheck disable=SC2254
-	case $name in $glob) tests+=("$bin") ;; esac
+	[[ -f $bin && -x $bin ]] && suite_test_matches "${bin##*/}" "$glob" && tests+=("$bin")
 done
 [ ${#tests[@]} -gt 0 ] || die 2 "no test matches '$glob' (did 'make' run?)"
 
@@ -78,7 +75,7 @@ info() { "$1" --info | sed -n "s/^$2: //p"; }
 # A binary that did not finish: record it so the run says so.
 record_error() { # NAME WHY TAP
 	local name=$1 why=$2 tap=$3
-	printf 'not ok 1 %s # error: %s\n' "$name" "$why" >>"$tap"
+	tap_append_error "$tap" "$name" "$why"
 	error_record "$(uname -r)" "$name" '*' none "$why" >>"$jsonl"
 }
 
@@ -116,24 +113,24 @@ glob_quote() {
 	printf '%s\n' "$out"
 }
 
-# Run the given cases of BIN one at a time into one TAP file (plan at the
-# end, renumbered, flushed line by line so a crash keeps what ran).
+# Run the given cases of BIN one at a time, appended to its TAP file with
+# the numbers that follow the last one there (the plan at its top counts
+# them all), flushed line by line so a crash keeps what ran.
 run_cases() { # BIN PER_CASE_LIMIT TAP CASE...
-	local bin=$1 per=$2 tap=$3 c
+	local bin=$1 per=$2 tap=$3 c n
 	shift 3
+	n=$(tap_points "$tap")
 	{
 		echo "# $(basename "$bin"): resumed after a guest crash, one case at a time"
 		for c in "$@"; do
 			timeout -k 15 "$per" "$bin" --case "$(glob_quote "$c")"
 		done
-	} 2>>"${tap%.tap}.stderr" | awk '
-		BEGIN { print "TAP version 13"; fflush() }
+	} 2>>"${tap%.tap}.stderr" | awk -v n="$n" '
 		/^TAP version/ || /^1\.\.[0-9]+$/ || /^# Totals:/ { next }
 		/^# kernel .*, seed / { if (seeds++) next }
 		/^# [^ ]+: / && head[$0]++ { next }
 		/^(not )?ok [0-9]+ / { n++; sub(/ok [0-9]+ /, "ok " n " ") }
-		{ print; fflush() }
-		END { print "1.." n }' >"$tap"
+		{ print; fflush() }' >>"$tap"
 }
 
 # Totals of NAME's cases from results.jsonl (for a resumed test).
@@ -206,13 +203,6 @@ if [ -n "$pressure" ]; then
 		--runtime "$bound" --owner $$ || warn "background pressure did not start: see $results/pressure/"
 fi
 
-# A resumed test's next TAP file: TEST.resume1.tap, TEST.resume2.tap...
-resume_tap() {
-	local k=1
-	while [ -e "$results/$1.resume$k.tap" ]; do k=$((k + 1)); done
-	echo "$results/$1.resume$k.tap"
-}
-
 i=0 start=$SECONDS
 for bin in "${tests[@]}"; do
 	name=${bin##*/}
@@ -226,13 +216,13 @@ for bin in "${tests[@]}"; do
 	per=${per:-300}
 	limit=$((cases * per + 60))
 	tap=$results/$name.tap
-	[ "$cases" -eq "${nall[$name]}" ] || tap=$(resume_tap "$name")
 	record start "$(date +%s)" $i ${#tests[@]} "$name" "$cases" "$per" "$limit" "${tap##*/}"
 	say "[$i/${#tests[@]}] $name ($cases cases, $((SECONDS - start))s elapsed)"
-	if [ "$tap" != "$results/$name.tap" ]; then
+	if [ "$cases" -ne "${nall[$name]}" ]; then
 		mapfile -t list <<<"${todo[$name]}"
 		run_cases "$bin" $((per + 60)) "$tap" "${list[@]}"
 		totals=$(jsonl_totals "$name")
+		echo "# Totals: $totals" >>"$tap"
 	else
 		timeout -k 15 "$limit" "$bin" >"$tap" 2>"$results/$name.stderr"
 		rc=$?

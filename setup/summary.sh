@@ -14,6 +14,7 @@ PINRACE_PROG="summary"
 
 run=${1:?usage: summary.sh RUN}
 [ -d "$run" ] || die 2 "$run: no such folder"
+bad=$(check_run "$run") || die 2 "$bad"
 mapfile -t dirs < <(kernel_dirs "$run")
 if [ ${#dirs[@]} -eq 0 ]; then
 	echo "no results in $run"
