@@ -49,11 +49,13 @@ sub_checks() { # PREFIX CMD...
 	local prefix=$1 line
 	shift
 	while IFS= read -r line; do
-		case $line in
-		"ok "*" # SKIP"*) skipped=$((skipped + 1)) && echo "ok - $prefix${line#ok * - }" ;;
-		"ok "*) verdict 0 "$prefix${line#ok * - }" ;;
-		"not ok "*) verdict 1 "$prefix${line#not ok * - }" ;;
-		esac
+		[[ $line =~ ^(not )?ok( [0-9]+)?\ -\ (.*)$ ]] || continue
+		if [[ -z ${BASH_REMATCH[1]} && $line == *" # SKIP"* ]]; then
+			skipped=$((skipped + 1))
+			echo "ok - $prefix${BASH_REMATCH[3]}"
+		else
+			verdict "${#BASH_REMATCH[1]}" "$prefix${BASH_REMATCH[3]}"
+		fi
 	done < <("$@" 2>&1)
 }
 
