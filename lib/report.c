@@ -76,19 +76,20 @@ static void yaml_str(struct sb *s, const char *key, const char *val)
 static void yaml_block(struct sb *s, const char *text, int indent)
 {
 	while (text && *text) {
-		size_t n = strcspn(text, "\n");
-		const char *end = text + n;
+		const char *end = text + strcspn(text, "\n"), *p = text;
 
-		while (text < end && (*text == ' ' || *text == '\t'))
-			text++;
-		sb_printf(s, "%*s", indent, "");
-		for (; text < end; text++)
-			sb_printf(s, "%c",
-				  (unsigned char)*text < 0x20 || *text == 0x7f
-					  ? ' '
-					  : *text);
-		sb_printf(s, "\n");
-		text += *text ? 1 : 0;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < end) { /* a blank line is left out */
+			sb_printf(s, "%*s", indent, "");
+			for (; p < end; p++)
+				sb_printf(s, "%c",
+					  (unsigned char)*p < 0x20 || *p == 0x7f
+						  ? ' '
+						  : *p);
+			sb_printf(s, "\n");
+		}
+		text = end + (*end ? 1 : 0);
 	}
 }
 
