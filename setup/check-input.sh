@@ -83,6 +83,29 @@ cli() {
 	fi
 }
 
+# Control: a run that gets as far as booting does call the stand-in QEMU
+# (a cached kernel given as a bzImage and its module tree, so that nothing
+# is downloaded; the stand-in exits 1, so the guest "did not boot": 12).
+control() {
+	local env KIMAGE='' MODROOT=''
+	for env in "$(pinrace_cache)"/kernels/debian-*.env; do
+		[ -r "$env" ] && eval "$(grep -E '^(KIMAGE|MODROOT)=' "$env")" && break
+	done
+	if [ -z "$KIMAGE" ] || [ ! -f "$KIMAGE" ]; then
+		echo "ok - control: the stand-in QEMU sees a boot # SKIP no cached kernel in $(pinrace_cache)"
+		return
+	fi
+	: >"$calls"
+	env -u PINRACE_QEMU PATH="$fake:$PATH" PINRACE_CACHE="$cache" timeout 300 \
+		"$top/run.sh" --kernel "$KIMAGE:$MODROOT" --tests selftest-kmsg --results "$tmp/control" \
+		>"$tmp/out" 2>&1 </dev/null
+	local rc=$?
+	[ $rc -eq 12 ] && grep -q '^qemu-system' "$calls"
+	verdict $? "control: a run that boots calls the stand-in QEMU ($(grep -c '^qemu-system' "$calls") calls, run.sh exit $rc, want 12)"
+	rm -rf "${cache:?}"/* "$tmp/control"
+}
+control
+
 # --- the cases checked before issue 14 -------------------------------------------
 cli 2 "--bogus" -- --bogus
 cli 2 "unknown kernel" -- --kernel debian:nosuch
