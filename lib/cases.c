@@ -121,6 +121,41 @@ static int wait_deadline(pid_t pid, int *wstatus, long ms)
 	return 1;
 }
 
+/*
+ * Past its timeout a case gets SIGTERM (it may clean up), and this many
+ * seconds later SIGKILL; its result says which one ended it.
+ */
+#define PR_TERM_GRACE_S 3
+
+const char *pr_killed_by_name(int sig)
+{
+	return sig == SIGKILL ? "SIGKILL" : sig == SIGTERM ? "SIGTERM" : NULL;
+}
+
+/* Stop the group of @pid at its timeout; 0, or -1 if it cannot be reaped. */
+static int stop_case(pid_t pid, int *wstatus, int timeout,
+		     struct pr_result *res)
+{
+	res->status = PR_ERROR;
+	pr_note(res, "TIMEOUT %d seconds", timeout);
+	kill(-pid, SIGTERM);
+	res->killed_by = SIGTERM;
+	if (!wait_deadline(pid, wstatus, PR_TERM_GRACE_S * 1000L)) {
+		pr_note(res, "SIGTERM ended it");
+		return 0;
+	}
+	kill(-pid, SIGKILL);
+	res->killed_by = SIGKILL;
+	pr_note(res, "still running %d s after SIGTERM: SIGKILL",
+		PR_TERM_GRACE_S);
+	if (!wait_deadline(pid, wstatus, 30000))
+		return 0;
+	pr_note(res,
+		"pid %d could not be killed: probable kernel bug (task stuck in the kernel)",
+		pid);
+	return -1;
+}
+
 int pr_case_run(struct pr_ctx *ctx, int timeout, struct pr_result *res)
 {
 	int wstatus = 0, rc;
@@ -138,13 +173,7 @@ int pr_case_run(struct pr_ctx *ctx, int timeout, struct pr_result *res)
 	running = pid;
 	rc = wait_deadline(pid, &wstatus, timeout * 1000L);
 	if (rc == 1) {
-		kill(-pid, SIGKILL);
-		res->status = PR_ERROR;
-		pr_note(res, "TIMEOUT %d seconds", timeout);
-		if (wait_deadline(pid, &wstatus, 30000)) {
-			pr_note(res,
-				"pid %d could not be killed: probable kernel bug (task stuck in the kernel)",
-				pid);
+		if (stop_case(pid, &wstatus, timeout, res)) {
 			running = 0;
 			return -1;
 		}

@@ -12,10 +12,13 @@ unsigned int pr_case_needs(const struct pr_test *t, const struct pr_case *c);
 
 /*
  * Fork the body into its own process group, wait up to @timeout seconds,
- * kill the group after that.  @res must be shared memory.  Returns 0, or
- * -1 if the process could not even be reaped (unkillable: it is left).
+ * then SIGTERM the group, and SIGKILL it after a grace period.  @res must be
+ * shared memory.  Returns 0, or -1 if the process could not even be reaped
+ * (unkillable: it is left).
  */
 int pr_case_run(struct pr_ctx *ctx, int timeout, struct pr_result *res);
+/* "SIGTERM" or "SIGKILL" for a result's killed_by, NULL for 0. */
+const char *pr_killed_by_name(int sig);
 /* Called from a signal handler: kill the running case's group. */
 void pr_case_interrupt(void);
 

@@ -66,7 +66,7 @@ int pr_kernel_match(const char *pat, const char *release)
 	return 1;
 }
 
-static int parse_expect(struct pr_expectation *e, const char *word)
+int pr_outcome_parse(struct pr_expectation *e, const char *word)
 {
 	char buf[128], *colon, *tilde;
 	int s;
@@ -114,7 +114,7 @@ static int parse_line(struct pr_expectation *e, char *line)
 	e->reason[strcspn(e->reason, "\n")] = '\0';
 	if (!e->reason[0])
 		return -1;
-	return parse_expect(e, expect);
+	return pr_outcome_parse(e, expect);
 }
 
 int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
@@ -215,8 +215,8 @@ const struct pr_expectation *pr_expect_find(const struct pr_expectations *x,
 	return find_from(x, env, test, cs, &i);
 }
 
-static int explains(const struct pr_expectation *e, enum pr_status s,
-		    enum pr_finding f, const char *kmsg)
+int pr_outcome_matches(const struct pr_expectation *e, enum pr_status s,
+		       enum pr_finding f, const char *kmsg)
 {
 	return s == e->status && (!e->findings || e->findings & (1u << f)) &&
 	       (!e->kmsg[0] || (kmsg && strstr(kmsg, e->kmsg)));
@@ -238,7 +238,7 @@ enum pr_status pr_expect_apply(const struct pr_expectations *x, const char *env,
 
 	*why = NULL;
 	while ((e = find_from(x, env, test, cs, &i))) {
-		if (explains(e, s, f, kmsg)) {
+		if (pr_outcome_matches(e, s, f, kmsg)) {
 			*why = e;
 			return PR_XFAIL;
 		}

@@ -42,6 +42,15 @@ struct pr_expectations {
 	int n;
 };
 
+/*
+ * One EXPECT word ("fail:stale-read|zero~TEXT", "error", "intermittent:hang")
+ * into @e's status, findings, kmsg and intermittent: 0, or -1 if it is not
+ * one.  The same words declare a self-test's verdict (struct pr_must).
+ */
+int pr_outcome_parse(struct pr_expectation *e, const char *word);
+/* 1 if status @s, finding @f and kernel-log lines @kmsg are what @e says. */
+int pr_outcome_matches(const struct pr_expectation *e, enum pr_status s,
+		       enum pr_finding f, const char *kmsg);
 /* Load @path; 0, or -1 with a message naming the file and line. */
 int pr_expect_load(struct pr_expectations *x, const char *path, char *err,
 		   size_t len);

@@ -26,6 +26,7 @@
 #include "seed.h"
 #include "tap.h"
 #include "verbs.h"
+#include "verdict.h"
 
 struct run {
 	const struct pr_test *t;
@@ -124,6 +125,7 @@ static int setup(struct run *r)
 	char err[512];
 
 	if (pr_profile_load(&r->prof, err, sizeof(err)) ||
+	    pr_musts_check(r->t, err, sizeof(err)) ||
 	    (xpath && *xpath &&
 	     pr_expect_load(&r->expect, xpath, err, sizeof(err)))) {
 		fprintf(stderr, "%s: %s\n", r->t->name, err);
@@ -206,9 +208,10 @@ static void list_cases(struct run *r)
 		ctx_init(r, &ctx, c, i);
 		s = pr_needs_check(&ctx, c, pr_case_needs(r->t, c), why,
 				   sizeof(why));
-		printf("%s/%s\t%s%s%s\n", r->t->name, c->name,
+		printf("%s/%s\t%s%s%s\t%s\n", r->t->name, c->name,
 		       s == PR_PASS ? "run" : pr_status_name(s),
-		       s == PR_PASS ? "" : ": ", s == PR_PASS ? "" : why);
+		       s == PR_PASS ? "" : ": ", s == PR_PASS ? "" : why,
+		       pr_role_name(pr_case_role(r->t, c)));
 	}
 }
 
@@ -251,6 +254,7 @@ static void finish_case(struct run *r, struct pr_case *c, struct pr_result *res,
 		.kmsg = kmsg,
 		.duration_ms = ms,
 		.run_seed = r->seed,
+		.role = pr_role_name(pr_case_role(r->t, c)),
 	};
 	static char yaml[16384];
 
@@ -258,7 +262,8 @@ static void finish_case(struct run *r, struct pr_case *c, struct pr_result *res,
 				      res->status, res->finding, kmsg, &x);
 	rep.expect = x;
 	yaml[0] = '\0';
-	if (res->status != PR_PASS && res->status != PR_SKIP)
+	if ((res->status != PR_PASS && res->status != PR_SKIP) ||
+	    pr_must_find(r->t, c->name))
 		pr_report_yaml(&rep, yaml, sizeof(yaml));
 	pr_tap_result(&r->tap, c->name, res->status,
 		      why && *why		    ? why
@@ -301,6 +306,11 @@ static void run_one(struct run *r, struct pr_case *c, int idx,
 		}
 		pr_case_run(&ctx, timeout, res);
 		scan_kmsg(r, res, kmsg, sizeof(kmsg));
+		if (res->status == PR_FAIL && res->finding == PR_F_NONE)
+			pr_error(
+				res, 0,
+				"a failure that names no finding: a bug in the test");
+		pr_verdict_apply(r->t, c, res, kmsg);
 		if (res->status == PR_SKIP)
 			snprintf(why, sizeof(why), "%s", res->detail);
 		else if (res->status == PR_ERROR)

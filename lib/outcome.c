@@ -15,6 +15,8 @@ static const char *const finding_names[PR_NFINDING] = {
 	[PR_F_KERNEL_WARNING] = "kernel-warning",
 	[PR_F_DMABUF_PINNED] = "dmabuf-pinned",
 	[PR_F_PIN_LEAK] = "pin-leak",
+	[PR_F_ACCOUNTING] = "accounting",
+	[PR_F_ACCEPTED_INVALID] = "accepted-invalid",
 	[PR_F_ACCESS_ERROR] = "access-error",
 	[PR_F_ZERO] = "zero",
 	[PR_F_STALE_READ] = "stale-read",
@@ -23,6 +25,7 @@ static const char *const finding_names[PR_NFINDING] = {
 	[PR_F_LOST_WRITE] = "lost-write",
 	[PR_F_HANG] = "hang",
 	[PR_F_CROSS_FILE] = "cross-file",
+	[PR_F_SELFTEST] = "selftest",
 };
 
 const char *pr_status_name(enum pr_status s)

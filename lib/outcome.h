@@ -28,6 +28,13 @@ enum pr_finding {
 	/* Pins taken and never released: nr_foll_pin_acquired outgrows
 	 * nr_foll_pin_released across balanced register/deregister work. */
 	PR_F_PIN_LEAK,
+	/* The kernel's bookkeeping of pinned memory went wrong: more was
+	 * registered than RLIMIT_MEMLOCK allows, the limit answered with the
+	 * wrong errno, or the same memory was refused now and then. */
+	PR_F_ACCOUNTING,
+	/* A registration the kernel must refuse took hold: memory partly
+	 * unmapped, PROT_NONE, past the end of its file, or zero bytes. */
+	PR_F_ACCEPTED_INVALID,
 	/* The device was denied memory its MR covers while the layout stood
 	 * still (a remote access error with no change in flight). */
 	PR_F_ACCESS_ERROR,
@@ -38,6 +45,9 @@ enum pr_finding {
 	PR_F_LOST_WRITE,
 	PR_F_HANG,
 	PR_F_CROSS_FILE,
+	/* The suite itself misbehaved: a self-test or an injection case
+	 * did not end as it must (its detector or the harness is broken). */
+	PR_F_SELFTEST,
 	PR_NFINDING
 };
 

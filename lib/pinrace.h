@@ -57,6 +57,9 @@ struct pr_result {
 	int hang_wait;	       /* seconds it had waited when found */
 	char hang_release[32]; /* the release step that worked, or "none" */
 	char stack[3072]; /* its kernel stack, wchan, state; other threads */
+	/* past its timeout: SIGTERM if that ended it, SIGKILL if it had to
+	 * follow after the grace period; 0 if the case ended by itself */
+	int killed_by;
 };
 
 struct pr_ctx {
@@ -70,6 +73,19 @@ struct pr_ctx {
 	struct pr_profile prof;
 };
 
+/*
+ * A self-test's verdict, declared in code: the cases whose names match
+ * @cases must end as @outcome, an EXPECT word of tests/expectations.txt
+ * ("error", "fail:cross-file", "fail:kernel-warning~TEXT").  The harness
+ * turns that outcome into a pass and any other into a "selftest" failure
+ * naming what was wanted (a skip stays a skip).
+ */
+struct pr_must {
+	const char *cases; /* case-name glob, ksh alternatives; NULL ends */
+	const char *outcome;
+	int killed_by; /* and, if not 0, the signal that had to end it */
+};
+
 struct pr_test {
 	const char *name;
 	const char *desc;
@@ -80,6 +96,13 @@ struct pr_test {
 	const struct pr_mr_mode *const *mrs;
 	const struct pr_layout_op *const *ops;
 	const struct pr_variant *variants;
+	/*
+	 * The suite's own checks (role "selftest" in the results, kept apart
+	 * from what the kernel did) are every case of a test named
+	 * "selftest-*" and, in other tests, the injection cases @musts names.
+	 * A self-test case without a pr_must entry must pass.
+	 */
+	const struct pr_must *musts; /* NULL-ended on .cases, or NULL */
 	void (*body)(struct pr_ctx *ctx, const struct pr_case *c,
 		     struct pr_result *res);
 };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "backing.h"
+#include "cases.h"
 #include "expect.h"
 #include "layout.h"
 #include "mrmode.h"
@@ -139,11 +140,14 @@ void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 	char num[32], replay[320];
 
 	buf[0] = '\0';
+	yaml_str(&s, "role", r->role);
 	yaml_str(&s, "finding", pr_finding_name(res->finding));
 	if (res->err)
 		yaml_str(&s, "errno", errno_name(res->err));
 	if (res->fs[0])
 		yaml_str(&s, "fs", res->fs);
+	if (res->killed_by)
+		yaml_str(&s, "killed_by", pr_killed_by_name(res->killed_by));
 	if (res->detail[0])
 		yaml_str(&s, "detail", res->detail);
 	if (res->vr.nblocks) {
@@ -202,6 +206,7 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 	field(&s, "device", r->device && *r->device ? r->device : NULL);
 	field(&s, "test", r->test);
 	field(&s, "case", c->name);
+	field(&s, "role", r->role);
 	field(&s, "status", pr_status_name(res->status));
 	field(&s, "finding", pr_finding_name(res->finding));
 	field(&s, "errno", res->err ? errno_name(res->err) : NULL);
@@ -223,6 +228,7 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 	sb_printf(&s, ", \"ops\": %llu, \"xfers\": %llu, \"ms\": %ld",
 		  (unsigned long long)res->ops, (unsigned long long)res->xfers,
 		  r->duration_ms);
+	field(&s, "killed_by", pr_killed_by_name(res->killed_by));
 	field(&s, "expected", r->expect ? r->expect->reason : NULL);
 	field(&s, "commit", r->expect ? r->expect->commit : NULL);
 	if (res->hang_op[0]) {

@@ -23,6 +23,7 @@ struct pr_case_report {
 	const char *kmsg; /* kernel-log lines, '\n'-separated, or "" */
 	long duration_ms;
 	uint64_t run_seed; /* --seed that replays this case */
+	const char *role;  /* "selftest" or "kernel" */
 };
 
 /* YAML lines (unindented, '\n'-separated) into @buf. */

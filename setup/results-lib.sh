@@ -24,8 +24,11 @@
 #                             false. Records of older runs (numeric seeds, no
 #                             run_seed/hang/boot/log) pass unless --as-written
 #   check_run RUN             results_check over every results.jsonl of RUN
+#   case_role TEST CASE       "selftest" or "kernel", as build/tests/TEST
+#                             --list says (CASE "*": selftest when all are)
 #   error_record KERNEL TEST CASE FINDING DETAIL [KMSG_JSON [EXTRA_JSON]]
 #                             an "error" line in results.jsonl's own format
+#                             (with the case's role)
 #   tap_points TAP            how many test points TAP holds
 #   tap_append_error TAP NAME WHY
 #                             the next test point of TAP: "not ok N NAME" and
@@ -84,16 +87,24 @@ run_records() {
 	done | jq -c -s 'reduce .[] as $r ({}; .[[$r.dir, $r.test, $r.case] | tojson] = $r) | .[]'
 }
 
+# shellcheck disable=SC2154 # $top: set by the script that sources this
+case_role() {
+	"$top/build/tests/$1" --list 2>/dev/null | awk -F'\t' -v c="$1/$2" -v all="$([ "$2" = '*' ] && echo 1)" '
+		$1 == c || all { n++; s += $3 == "selftest" }
+		END { print n && n == s ? "selftest" : "kernel" }'
+}
+
 error_record() {
-	local k=$1 t=$2 c=$3 f=$4 why=$5 kmsg=${6:-[]} extra=${7:-'{}'}
+	local k=$1 t=$2 c=$3 f=$4 why=$5 kmsg=${6:-[]} extra=${7:-'{}'} role
+	role=$(case_role "$t" "$c")
 	jq -n -r --arg k "$k" --arg t "$t" --arg c "$c" --arg f "$f" --arg why "$why" \
-		--argjson kmsg "$kmsg" --argjson x "$extra" '
+		--arg role "$role" --argjson kmsg "$kmsg" --argjson x "$extra" '
 		def q: tojson;
-		{kernel: $k, device: null, test: $t, case: $c, status: "error", finding: $f,
-		 errno: null, backing: "none", fs: null, mr: "none", op: null, variant: null,
-		 detail: $why, blocks: 0, counts: {}, first_bad: -1, seed: null, run_seed: null,
-		 ops: 0, xfers: 0, ms: 0, expected: null, commit: null, hang: null, boot: null,
-		 log: null, kmsg: $kmsg} + $x
+		{kernel: $k, device: null, test: $t, case: $c, role: $role, status: "error",
+		 finding: $f, errno: null, backing: "none", fs: null, mr: "none", op: null,
+		 variant: null, detail: $why, blocks: 0, counts: {}, first_bad: -1, seed: null,
+		 run_seed: null, ops: 0, xfers: 0, ms: 0, killed_by: null, expected: null,
+		 commit: null, hang: null, boot: null, log: null, kmsg: $kmsg} + $x
 		| "{" + ([to_entries[] | "\(.key | q): \(.value | q)"] | join(", ")) + "}"'
 }
 

@@ -7,7 +7,7 @@
 
 def results_core: {
 	kernel: ["string"], device: ["string", "null"], test: ["string"],
-	case: ["string"], status: ["string"], finding: ["string"],
+	case: ["string"], role: ["string"], status: ["string"], finding: ["string"],
 	errno: ["string", "null"], backing: ["string"], fs: ["string", "null"],
 	mr: ["string"], op: ["string", "null"], variant: ["string", "null"],
 	detail: ["string"], blocks: ["number"], counts: ["object"],
@@ -15,14 +15,20 @@ def results_core: {
 	run_seed: ["string", "null"], ops: ["number"], xfers: ["number"],
 	ms: ["number"], expected: ["string", "null"], commit: ["string", "null"],
 	hang: ["object", "null"], boot: ["number", "null"], log: ["string", "null"],
+	killed_by: ["string", "null"],
 	kmsg: ["array"]
 };
 
 # Records written before seeds were strings and before every record had
-# run_seed, hang, boot and log (the numbers turned into strings before jq
-# reads them: see results_check).
+# run_seed, hang, boot, log, killed_by and role (the numbers turned into
+# strings before jq reads them: see results_check); an old record's role
+# comes from its names (selftest-* tests and cases were the self-tests).
 def results_upgrade:
-	if type == "object" then {run_seed: null, hang: null, boot: null, log: null} + . else . end;
+	if type == "object" then
+		{run_seed: null, hang: null, boot: null, log: null, killed_by: null,
+		 role: (if ((.test // "") | startswith("selftest-")) or ((.case // "") | test("(^|/)selftest-"))
+			then "selftest" else "kernel" end)} + .
+	else . end;
 
 # null for a good record, else one line saying what is wrong with it.
 def results_error:

@@ -9,9 +9,9 @@
  * B.  Either is a "cross-file" finding: one user's data seen through, or
  * written by, another's registration.  Pinned registrations are refused on
  * fsdax (a protection); ODP ones must stay coherent.  The selftest-inject
- * variant puts a block of B into what it read through A's mapping: the
- * expectations file pins it to fail:cross-file, so a detector that missed
- * it would turn up as an unexpected pass.  See lib/daxrace.h.
+ * variant puts a block of B into what it read through A's mapping and
+ * must end as fail:cross-file: a detector that missed it fails the
+ * self-test.  See lib/daxrace.h.
  */
 #include "backing.h"
 #include "daxrace.h"
@@ -49,6 +49,11 @@ static const char *const tags[] = {
 	NULL,
 };
 
+static const struct pr_must musts[] = {
+	{"*/selftest-inject", "fail:cross-file", 0},
+	{},
+};
+
 static const struct pr_test test = {
 	.name = "dax-cross-file",
 	.desc = "blocks freed under an MR or a transfer, reused by another file: never seen through the first",
@@ -56,6 +61,7 @@ static const struct pr_test test = {
 	.backings = pr_backings_fsdax,
 	.ops = ops,
 	.variants = variants,
+	.musts = musts,
 	.body = pr_daxrace_case,
 };
 

@@ -562,6 +562,12 @@ static const char *const tags[] = {
 	NULL,
 };
 
+/* the detector's injection case: the unwritten generation must be caught */
+static const struct pr_must musts[] = {
+	{"*/selftest-stale", "fail:stale-read", 0},
+	{},
+};
+
 static const struct pr_test test = {
 	.name = "fork-cow",
 	.desc = "anonymous MR across fork(): device, parent and child each see their own data",
@@ -569,6 +575,7 @@ static const struct pr_test test = {
 	.tags = tags,
 	.mrs = mrs,
 	.variants = variants,
+	.musts = musts,
 	.body = body,
 };
 

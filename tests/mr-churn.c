@@ -281,7 +281,7 @@ static void cycles(struct churn *m)
 			   "every registration refused (%s), nothing pinned",
 			   strerrorname_np(m->refused_err));
 	else if (m->refused)
-		pr_fail(m->res, PR_F_NONE,
+		pr_fail(m->res, PR_F_ACCOUNTING,
 			"%lu of %lu registrations of the same memory refused (%s)",
 			m->refused, m->regs + m->refused,
 			strerrorname_np(m->refused_err));
@@ -322,7 +322,7 @@ static void try_bad(struct churn *m, size_t first, size_t end)
 	if (mr) {
 		m->regs++;
 		m->known += pages(addr, len);
-		pr_fail(m->res, PR_F_NONE,
+		pr_fail(m->res, PR_F_ACCEPTED_INVALID,
 			"a %s registration of pages %zu-%zu succeeded",
 			bad_names[m->v->bad], first, end);
 		settle(m, when);
@@ -454,11 +454,11 @@ static void judge_unpriv(struct churn *m, const struct unpriv *u, int status)
 				8 * PAGE, strerror(u->small_err));
 	if (!u->big_err)
 		return pr_fail(
-			m->res, PR_F_NONE,
+			m->res, PR_F_ACCOUNTING,
 			"%lu more bytes past RLIMIT_MEMLOCK %llu registered as uid %d",
 			32 * PAGE, u->memlock, (int)u->uid);
 	if (u->big_err != ENOMEM)
-		return pr_fail(m->res, PR_F_NONE,
+		return pr_fail(m->res, PR_F_ACCOUNTING,
 			       "past RLIMIT_MEMLOCK: %s, expected ENOMEM",
 			       strerrorname_np(u->big_err));
 	if (m->res->status == PR_PASS)
@@ -566,12 +566,17 @@ static const char *const tags[] = {
 	NULL,
 };
 
+/* the detector's injection case: the forgotten MR must be caught */
+static const struct pr_must musts[] = {{"selftest-leak", "fail:pin-leak", 0},
+				       {}};
+
 static const struct pr_test test = {
 	.name = "mr-churn",
 	.desc = "register/deregister churn, ranges that must fail, RLIMIT_MEMLOCK: every pin released",
 	.needs = NEEDS,
 	.tags = tags,
 	.variants = variants,
+	.musts = musts,
 	.body = body,
 };
 

@@ -112,7 +112,7 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	s = pr_expect_apply(&x, p->env, "t", p->cs, p->got, p->finding, p->kmsg,
 			    &why);
 	if (s != p->want)
-		pr_fail(res, PR_F_NONE, "'%s' on %s %s gave %s, want %s",
+		pr_fail(res, PR_F_SELFTEST, "'%s' on %s %s gave %s, want %s",
 			p->line, p->cs, pr_status_name(p->got),
 			pr_status_name(s), pr_status_name(p->want));
 	pr_expect_free(&x);

@@ -2,9 +2,9 @@
 /*
  * Description: the harness itself.  Each variant misbehaves in one way
  * (hangs past its timeout, crashes, exits early, ignores SIGTERM, skips
- * inside the body); the expectations file names the outcome each must end
- * in, so a harness that reported any of them as a pass shows up as an
- * unexpected result.
+ * inside the body) and declares the outcome it must end in: a harness
+ * that reported any of them as a pass, or did not escalate from SIGTERM
+ * to SIGKILL for the case that ignores SIGTERM, fails the self-test.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -54,11 +54,23 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	}
 }
 
+/* How each misbehaving case must end; "skip" and "pass" end as they say. */
+static const struct pr_must musts[] = {
+	/* SIGTERM's default action ends it: no SIGKILL needed */
+	{"timeout", "error", SIGTERM},
+	{"crash", "error", 0},
+	{"early-exit", "error", 0},
+	/* SIGTERM ignored: SIGKILL after the grace period */
+	{"ignores-sigterm", "error", SIGKILL},
+	{},
+};
+
 static const struct pr_test test = {
 	.name = "selftest-harness",
 	.desc = "harness: timeouts, crashes and skips are reported as such",
 	.timeout = 2,
 	.variants = variants,
+	.musts = musts,
 	.body = body,
 };
 

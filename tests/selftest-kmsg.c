@@ -4,9 +4,9 @@
  * else.  Each variant writes one line to /dev/kmsg and scans for it: the
  * lines of concern (WARNING, BUG, Oops, KASAN, ...) must be found, an
  * ordinary line must not.  The "unclaimed" variant leaves its WARNING for
- * the harness's own per-case scan: the expectations file says that case
- * must end as a kernel-warning failure, so a harness that missed it would
- * turn up as an unexpected pass.
+ * the harness's own per-case scan and declares that it must end as a
+ * kernel-warning failure naming that line, so a harness that missed it
+ * fails the self-test.
  */
 #include <stdio.h>
 #include <string.h>
@@ -78,19 +78,26 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	if (in->claim)
 		res->kmsg_seen = last;
 	if (in->bad && (n < 1 || !strstr(found, line)))
-		return pr_fail(res, PR_F_NONE, "injected line not caught: %s",
-			       line);
+		return pr_fail(res, PR_F_SELFTEST,
+			       "injected line not caught: %s", line);
 	if (!in->bad && n)
-		return pr_fail(res, PR_F_NONE, "ordinary line flagged: %s",
+		return pr_fail(res, PR_F_SELFTEST, "ordinary line flagged: %s",
 			       found);
 	pr_note(res, "%s", in->bad ? "caught" : "not flagged");
 }
+
+/* the harness's scan must turn the unclaimed WARNING into a finding */
+static const struct pr_must musts[] = {
+	{"unclaimed", "fail:kernel-warning~unclaimed+0x0/0x10", 0},
+	{},
+};
 
 static const struct pr_test test = {
 	.name = "selftest-kmsg",
 	.desc = "kernel-log detector: injected lines are caught, others not",
 	.timeout = 30,
 	.variants = variants,
+	.musts = musts,
 	.body = body,
 };
 

@@ -100,7 +100,7 @@ static void check_stale(struct st *s, struct pr_ctx *ctx, struct pr_result *res)
 	pr_verify_model(s->before, s->n, s->bs, s->cur, s->prev, s->f.path,
 			pr_dumpdir(ctx), "injected", &vr);
 	if (changed && vr.count[PR_BLK_STALE] != changed)
-		pr_fail(res, PR_F_NONE,
+		pr_fail(res, PR_F_SELFTEST,
 			"%llu blocks changed, %llu judged stale (ok %llu, other %llu)",
 			(unsigned long long)changed,
 			(unsigned long long)vr.count[PR_BLK_STALE],
@@ -109,7 +109,8 @@ static void check_stale(struct st *s, struct pr_ctx *ctx, struct pr_result *res)
 					     vr.count[PR_BLK_STALE] -
 					     vr.count[PR_BLK_OK]));
 	else if (!changed && vr.count[PR_BLK_TORN] != 1)
-		pr_fail(res, PR_F_NONE, "an injected bit flip was not caught");
+		pr_fail(res, PR_F_SELFTEST,
+			"an injected bit flip was not caught");
 	else
 		pr_note(res, "%llu changed blocks judged stale%s",
 			(unsigned long long)changed,
@@ -155,7 +156,7 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	pr_vreport_init(&vr);
 	if (pr_verify_model(s.after, s.n, s.bs, s.cur, NULL, s.f.path,
 			    pr_dumpdir(ctx), "model", &vr))
-		pr_fail(res, PR_F_NONE,
+		pr_fail(res, PR_F_SELFTEST,
 			"the model of %s does not predict the file: %s",
 			c->op->name, vr.first_msg);
 out:

@@ -410,7 +410,8 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 			continue;
 		why[0] = '\0';
 		if (f->check(ctx, f, a, why, sizeof(why)))
-			pr_fail(res, PR_F_NONE, "%s: %s", pr_csum_name(a), why);
+			pr_fail(res, PR_F_SELFTEST, "%s: %s", pr_csum_name(a),
+				why);
 		if (!f->per_alg)
 			break;
 	}

@@ -6,8 +6,8 @@
  * watchdog must report a "hang" with the call, its wait, the thread's
  * kernel stack and wchan, and release it by signal after the earlier
  * steps (stop traffic, and no mapping or MR to drop here) did not.  The
- * expectations file pins the outcome to fail:hang; a missing stack or a
- * wrong release step is an error, which is never expected.
+ * case must end as fail:hang; a missing stack or a wrong release step is
+ * an error, which is never what it wants.
  */
 #include <errno.h>
 #include <string.h>
@@ -78,12 +78,14 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 }
 
 static const struct pr_variant variants[] = {{"pipe-read", 0, NULL}, {}};
+static const struct pr_must musts[] = {{"pipe-read", "fail:hang", 0}, {}};
 
 static const struct pr_test test = {
 	.name = "selftest-watchdog",
 	.desc = "watchdog: a call stuck in read() is found, described and released",
 	.timeout = 60,
 	.variants = variants,
+	.musts = musts,
 	.body = body,
 };
 

@@ -85,7 +85,7 @@ static void live(struct pr_ctx *ctx, struct pr_result *res)
 			  sizeof(err));
 	v = pr_xfer_verdict(rc, 2, 2);
 	if (v != PR_XV_DENIED)
-		pr_fail(res, PR_F_NONE,
+		pr_fail(res, PR_F_SELFTEST,
 			"READ with rkey 0x%x (the MR's is 0x%x): verdict %s, want denied (rc %d: %s)",
 			bad.rkey, mr->rkey, pr_xfer_verdict_name(v), rc,
 			rc ? err : "completed");
@@ -108,7 +108,7 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		return live(ctx, res);
 	v = pr_xfer_verdict(p->rc, p->seq_post, p->seq_now);
 	if (v != p->want)
-		pr_fail(res, PR_F_NONE,
+		pr_fail(res, PR_F_SELFTEST,
 			"rc %d, seq %llu at post, %llu now: %s, want %s", p->rc,
 			(unsigned long long)p->seq_post,
 			(unsigned long long)p->seq_now, pr_xfer_verdict_name(v),
