@@ -77,6 +77,8 @@ log "self-tests on this machine"
 bash "$top/setup/run-tests.sh" --results "$out/host" --tests 'selftest-*'
 tally "$out/host/results.jsonl"
 sub_checks "self-tests: " bash "$top/setup/check-consumers.sh" "$out/host"
+[ "$(jq -r 'select(.role != "selftest") | "\(.test)/\(.case)"' "$out/host/results.jsonl")" = '' ]
+verdict $? "self-tests: every record says role selftest (kept apart from kernel findings)"
 
 # 2. bad input: exit 2, one printable line, nothing created or started
 # (setup/check-input.sh, with a stand-in QEMU that records calls)
@@ -177,6 +179,8 @@ matrix_check() {
 	for d in "${kdirs[@]}"; do tally "$run/$d/results.jsonl"; done
 	[ -s "$run/matrix.txt" ] && [ "$(head -n1 "$run/matrix.txt" | wc -w)" -gt 0 ]
 	verdict $? "the matrix run wrote matrix.txt for ${#kdirs[@]} kernel(s)"
+	run_records "$run" | jq -e -s 'all(.role == "kernel" or .role == "selftest")' >/dev/null
+	verdict $? "the matrix run: every record has a role (kernel or selftest)"
 	check_report "$run" "the matrix run"
 	check_junit "$run" "the matrix run"
 	check_compare 0 "^compare: 0 regression" "the matrix run against itself" "$run" "$run"
@@ -192,7 +196,7 @@ matrix_check() {
 
 # 5. the crash self-test. The crash comes from a watcher of the kernel log
 # that sees the case start, so the case must last: ignores-sigterm runs
-# until the harness kills it at its 2 s timeout.
+# past its 2 s timeout until the harness's SIGKILL, 3 s after SIGTERM.
 crash_selftest() {
 	local want=selftest-harness/ignores-sigterm tests='selftest-[hkv]*' rc crun k all n crashed
 	log "crash self-test on $crash_kernel: the guest crashes at $want"
@@ -212,6 +216,8 @@ crash_selftest() {
 	verdict $? "crash self-test: run.sh exit $rc (want 10, the guest crashed)"
 	[ "${crashed%%: *}" = "$want" ]
 	verdict $? "crash self-test: the case the guest died in is an error: ${crashed:-none}"
+	[ "$(jq -r --arg w "$want" 'select("\(.test)/\(.case)" == $w) | .role' "$k/results.jsonl")" = selftest ]
+	verdict $? "crash self-test: its record says role selftest"
 	[ "$(jq -r '"\(.test)/\(.case)"' "$k/results.jsonl" | sort)" = "$all" ]
 	verdict $? "crash self-test: each of the $n cases has exactly one result"
 	[ "$(jq -r --arg w "${crashed%%: *}" 'select("\(.test)/\(.case)" != $w and
