@@ -11,32 +11,6 @@
 
 /* --- judging ------------------------------------------------------------ */
 
-static int matches(const unsigned char *blk, size_t bs,
-		   const struct pr_expect *e)
-{
-	if (e->gen == PR_GEN_ANY)
-		return 1;
-	if (e->gen == PR_GEN_HOLE)
-		return pr_verify_block(blk, bs, e, NULL) == PR_BLK_ZERO;
-	return pr_verify_block(blk, bs, e, NULL) == PR_BLK_OK;
-}
-
-/* Why a block matched none of its candidates: judged against @want, and
- * against @old (its content before the change) for history. */
-static enum pr_class why_bad(const unsigned char *blk, size_t bs,
-			     const struct pr_expect *want,
-			     const struct pr_expect *old)
-{
-	enum pr_class c;
-
-	if (old && old->gen != PR_GEN_HOLE && old->gen != PR_GEN_ANY &&
-	    matches(blk, bs, old))
-		return want->by_device ? PR_BLK_LOST : PR_BLK_STALE;
-	c = pr_verify_block(blk, bs,
-			    want->gen == PR_GEN_HOLE && old ? old : want, NULL);
-	return c == PR_BLK_OK ? PR_BLK_STALE : c;
-}
-
 /* The candidates for block @i of what @what reads; returns how many. */
 static int candidates(struct dr *d, enum judged what, size_t i, uint32_t g,
 		      struct pr_expect *out, const struct pr_expect **old)
@@ -74,59 +48,40 @@ static int candidates(struct dr *d, enum judged what, size_t i, uint32_t g,
 	return n;
 }
 
+struct djudge {
+	struct dr *d;
+	enum judged what;
+	size_t first;
+	uint32_t g;
+	struct pr_expect cand[3];
+};
+
+static void dax_block(void *arg, size_t k, struct pr_judgement *j)
+{
+	struct djudge *dj = arg;
+
+	j->ncand = candidates(dj->d, dj->what, dj->first + k, dj->g, dj->cand,
+			      &j->old);
+	j->cand = dj->cand;
+}
+
 /*
  * Judge @nblk blocks of @buf, the first being block @first of what @what
- * reads; fold the counts into the result, word the first few bad ones.
+ * reads, after the round: everything is quiet, so every block is judged
+ * strictly against what the round may have left.
  */
 void dr_judge(struct dr *d, enum judged what, const unsigned char *buf,
 	      size_t first, size_t nblk, uint32_t g, const char *fname,
 	      const char *label)
 {
-	struct pr_vreport vr, say;
+	struct djudge dj = {.d = d, .what = what, .first = first, .g = g};
+	struct pr_judge_sink s = {.ctx = d->ctx,
+				  .res = d->res,
+				  .nsaid = &d->nsaid,
+				  .fname = fname,
+				  .label = label};
 
-	pr_vreport_init(&vr);
-	for (size_t k = 0; k < nblk; k++) {
-		const unsigned char *blk = buf + k * d->bs;
-		const struct pr_expect *old;
-		struct pr_expect cand[3];
-		int nc = candidates(d, what, first + k, g, cand, &old), ok = 0;
-		enum pr_class c;
-
-		for (int j = 0; j < nc && !ok; j++)
-			ok = matches(blk, d->bs, &cand[j]);
-		vr.nblocks++;
-		if (ok) {
-			vr.count[PR_BLK_OK]++;
-			continue;
-		}
-		c = why_bad(blk, d->bs, &cand[0], old);
-		vr.count[c]++;
-		if (vr.first_bad < 0) {
-			vr.first_bad = (first + k) * d->bs;
-			vr.first_class = c;
-		}
-		if (d->nsaid++ < PR_VERIFY_MAX_DUMPS) {
-			struct pr_expect e = cand[0];
-
-			e.offset = (first + k) * d->bs;
-			if (e.gen == PR_GEN_HOLE && old)
-				e = *old; /* say what it held */
-			pr_vreport_init(&say);
-			pr_verify_range(blk, d->bs, d->bs, &e, fname,
-					pr_dumpdir(d->ctx), label, &say);
-			if (vr.first_msg[0] == '\0')
-				memcpy(vr.first_msg, say.first_msg,
-				       sizeof(vr.first_msg));
-			pr_diag("%s: block %zu is %s (%d candidate%s: %s)",
-				label, first + k, pr_class_name(c), nc,
-				nc > 1 ? "s" : "",
-				cand[0].gen == PR_GEN_HOLE ? "a hole first"
-							   : "data first");
-		}
-		if (vr.first_class == PR_BLK_OK)
-			vr.first_class = c;
-	}
-	pr_result_verified(d->res, &vr, 1);
+	pr_judge_range(&s, buf, nblk, d->bs, first * d->bs, dax_block, &dj);
 }
 
 /* --- models ------------------------------------------------------------- */

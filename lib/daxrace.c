@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,15 +14,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "daxstate.h"
 #include "fsfill.h"
 #include "mrmode.h"
-#include "watchdog.h"
-#include "wdjoin.h"
 
 /* --- the transfer thread ------------------------------------------------ */
 
@@ -33,14 +29,13 @@ static void *xfer_thread(void *arg)
 	uint32_t last = 0;
 	char err[256];
 
-	d->w[W_XFER].tid = syscall(SYS_gettid);
 	while (!atomic_load(&d->quit)) {
 		uint32_t r = atomic_load(&d->go);
 		ssize_t got;
 		int rc;
 
 		if (r == last) {
-			dr_sleep_us(100);
+			pr_core_sleep_us(100);
 			continue;
 		}
 		last = r;
@@ -86,16 +81,15 @@ static void *layout_thread(void *arg)
 	struct dr *d = arg;
 	uint64_t s = d->seed ^ 0x1111;
 
-	d->w[W_LAYOUT].tid = syscall(SYS_gettid);
 	/* the first round runs whatever the clock says */
-	for (uint32_t r = 1; r == 1 || !dr_expired(d); r++) {
+	for (uint32_t r = 1; r == 1 || !pr_core_expired(&d->k); r++) {
 		if (d->cfg->rounds && r > (uint32_t)d->cfg->rounds)
 			break;
 		if (dr_round(d, r, &s))
 			break;
 	}
 	atomic_store(&d->quit, 1);
-	atomic_store(&d->stop, 1);
+	atomic_store(&d->k.stop, 1);
 	return NULL;
 }
 
@@ -256,67 +250,6 @@ static void teardown(struct dr *d)
 	free(d->phys_before);
 }
 
-/* Release steps for the watchdog. */
-static void wd_unmap(void *arg)
-{
-	struct dr *d = arg;
-
-	if (d->a.map && !munmap(d->a.map, d->a.len))
-		d->a.map = NULL;
-}
-
-static void wd_deregister(void *arg)
-{
-	struct dr *d = arg;
-	struct ibv_mr *mr = d->mr;
-
-	d->mr = NULL;
-	if (mr)
-		ibv_dereg_mr(mr);
-}
-
-static void run_threads(struct dr *d)
-{
-	static const char *const names[NW] = {"layout", "transfer"};
-	void *(*fn[NW])(void *) = {layout_thread, xfer_thread};
-	pthread_t t[NW];
-	int started = 0;
-	struct pr_watchdog wd = {.w = d->w,
-				 .threads = t,
-				 .nw = NW,
-				 .bound = d->ctx->prof.hang_bound,
-				 .stop = &d->stop,
-				 .unmap = wd_unmap,
-				 .deregister = d->mr ? wd_deregister : NULL,
-				 .arg = d,
-				 .res = d->res};
-
-	clock_gettime(CLOCK_MONOTONIC, &d->deadline);
-	d->deadline.tv_sec += d->ctx->prof.duration;
-	signal(SIGBUS, dr_on_fault);
-	signal(SIGSEGV, dr_on_fault); /* the watchdog may unmap under a read */
-	pr_watchdog_signal_setup();
-	for (; started < NW; started++) {
-		d->w[started].name = names[started];
-		if (pthread_create(&t[started], NULL, fn[started], d))
-			break;
-	}
-	if (started < NW) {
-		snprintf(d->error, sizeof(d->error), "pthread_create failed");
-		atomic_store(&d->quit, 1);
-		atomic_store(&d->stop, 1);
-	}
-	wd.nw = started;
-	if (pr_watchdog_start(&wd))
-		snprintf(d->error, sizeof(d->error),
-			 "starting the watchdog failed");
-	while (!dr_expired(d))
-		dr_sleep_us(50 * 1000);
-	atomic_store(&d->stop, 1); /* traffic stops: the watchdog counts */
-	d->abandoned = pr_join_watched(t, started, &wd);
-	pr_watchdog_stop(&wd);
-}
-
 static void on_alarm(int sig)
 {
 	(void)sig; /* only there to interrupt the retried call */
@@ -422,6 +355,19 @@ static void summarize(struct dr *d)
 		pr_error(
 			res, 0,
 			"self-test: nothing was injected (the other file got no block)");
+	res->ev.dax = 1;
+	res->ev.freed = d->freed;
+	res->ev.reused = d->reused;
+	if (d->cfg->pmd) {
+		res->ev.pmd_known = 1;
+		res->ev.pmd_rounds = d->pmd_rounds;
+		res->ev.xfer_rounds = d->rounds;
+	}
+	if (d->cfg->needs_reuse && !d->reused && res->status == PR_PASS)
+		pr_core_inconclusive(
+			res,
+			"the other file received none of the %llu blocks A freed: nothing could be exposed",
+			(unsigned long long)d->freed);
 }
 
 void pr_daxrace_case(struct pr_ctx *ctx, const struct pr_case *c,
@@ -439,28 +385,31 @@ void pr_daxrace_case(struct pr_ctx *ctx, const struct pr_case *c,
 		       .s = {.fd = -1}};
 
 	d.op = d.cfg->op ? d.cfg->op : c->op;
+	pr_core_init(&d.k, ctx, res);
+	d.k.nw = NW;
+	d.k.names[W_LAYOUT] = "layout";
+	d.k.names[W_XFER] = "transfer";
+	d.k.fn[W_LAYOUT] = layout_thread;
+	d.k.fn[W_XFER] = xfer_thread;
+	d.k.arg = &d;
+	d.k.map = &d.a.map;
 	if (setup(&d))
 		goto out;
-	run_threads(&d);
-	if (res->finding == PR_F_HANG) {
-		if (d.abandoned) {
-			pr_error(
-				res, 0,
-				"a stuck call could not be released: the process is abandoned");
-			return;
-		}
-		retry_stuck(&d);
-		teardown(&d);
-		return; /* the data after a forced release says nothing */
-	}
-	if (d.skip_errno) {
-		pr_skip(res, "%s not supported on %s (%s)", d.op->name, res->fs,
-			strerrorname_np(d.skip_errno));
+	d.k.map_len = d.a.len;
+	d.k.mr = d.mr ? &d.mr : NULL; /* an MR to release, or none */
+	pr_core_run(&d.k);
+	switch (pr_core_end(&d.k, d.op->name)) {
+	case PR_CORE_ABANDONED:
+		return;
+	case PR_CORE_DONE:
+		if (res->finding == PR_F_HANG)
+			retry_stuck(&d);
 		goto out;
+	case PR_CORE_GO:
+		break;
 	}
-	if (d.error[0])
-		pr_error(res, 0, "%s", d.error);
 	summarize(&d);
+	pr_core_conclude(&d.k, "every block read was undefined by the model");
 out:
 	teardown(&d);
 }

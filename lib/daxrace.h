@@ -51,6 +51,8 @@ struct pr_daxrace {
 		     * the operation's range is 2 MiB aligned */
 	int rounds; /* 0: as many as the profile's duration allows */
 	int inject_cross; /* self-test: a block of B in A's mapping read */
+	int needs_reuse;  /* the hazard is the other file getting A's blocks:
+			   * a case where it got none is inconclusive */
 };
 
 void pr_daxrace_case(struct pr_ctx *ctx, const struct pr_case *c,

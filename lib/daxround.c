@@ -11,39 +11,11 @@
 #include "daxstate.h"
 #include "fsfill.h"
 #include "mrmode.h"
-
-uint64_t dr_rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-int dr_expired(struct dr *d)
-{
-	struct timespec now;
-
-	if (atomic_load(&d->stop))
-		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > d->deadline.tv_sec ||
-	       (now.tv_sec == d->deadline.tv_sec &&
-		now.tv_nsec >= d->deadline.tv_nsec);
-}
-
-void dr_sleep_us(long us)
-{
-	struct timespec t = {us / 1000000, us % 1000000 * 1000};
-
-	nanosleep(&t, NULL);
-}
+#include "rng.h"
 
 int dr_fail(struct dr *d, const char *what, int err)
 {
-	if (!d->error[0])
-		snprintf(d->error, sizeof(d->error), "%s: %s", what,
-			 strerror(err));
+	pr_core_fail(&d->k, "%s: %s", what, strerror(err));
 	return -1;
 }
 
@@ -100,32 +72,12 @@ int dr_pread_all(struct dr *d, int fd, void *buf, size_t len, const char *name)
 	return n < 0 ? -errno : -EIO;
 }
 
-__thread sigjmp_buf *dr_fault_jmp;
-
-void dr_on_fault(int sig)
-{
-	(void)sig;
-	if (dr_fault_jmp)
-		siglongjmp(*dr_fault_jmp, 1);
-	abort();
-}
-
 /* Copy from a mapping; -EFAULT when it faults (SIGBUS past EOF, or the
  * watchdog unmapped it). */
-int dr_map_copy(struct dr *d, void *dst, const void *src, size_t len)
+int dr_map_copy(struct dr *d, void *dst, void *src, size_t len)
 {
-	sigjmp_buf jb;
-	volatile int rc = 0;
-
-	pr_worker_enter(&d->w[W_LAYOUT], "mapping read", 0, len);
-	dr_fault_jmp = &jb;
-	if (sigsetjmp(jb, 1))
-		rc = -EFAULT;
-	else
-		memcpy(dst, src, len);
-	dr_fault_jmp = NULL;
-	pr_worker_leave(&d->w[W_LAYOUT]);
-	return rc;
+	return CALL(d, W_LAYOUT, "mapping read", 0, len,
+		    pr_core_copy(dst, src, len, 0));
 }
 
 /*
@@ -135,19 +87,12 @@ int dr_map_copy(struct dr *d, void *dst, const void *src, size_t len)
  */
 long dr_prefault(struct dr *d, int *pmd)
 {
-	volatile unsigned char *p = d->a.map;
 	struct rusage r0, r1;
-	sigjmp_buf jb;
 	long faults;
 
 	getrusage(RUSAGE_THREAD, &r0);
-	pr_worker_enter(&d->w[W_LAYOUT], "mapping dr_prefault", 0, d->len);
-	dr_fault_jmp = &jb;
-	if (!sigsetjmp(jb, 1))
-		for (size_t o = 0; o < d->len; o += 4096)
-			p[o] = p[o];
-	dr_fault_jmp = NULL;
-	pr_worker_leave(&d->w[W_LAYOUT]);
+	CALL(d, W_LAYOUT, "mapping prefault", 0, d->len,
+	     pr_core_copy(NULL, d->a.map, d->len, 4096));
 	getrusage(RUSAGE_THREAD, &r1);
 	faults = r1.ru_minflt - r0.ru_minflt;
 	/* a read and a write fault per 2 MiB entry, and a few more */
@@ -163,16 +108,11 @@ static void pick(struct dr *d, uint64_t *s, size_t *off, size_t *len,
 		 int for_layout)
 {
 	size_t unit = for_layout && d->cfg->pmd ? PMD_SIZE / d->bs : 1;
-	size_t n = d->n / unit, a, b, t;
+	size_t n = d->n / unit;
 
 	if (for_layout && n > 1)
 		n--;
-	a = dr_rnd(s) % n;
-	b = dr_rnd(s) % n;
-	if (a > b)
-		t = a, a = b, b = t;
-	*off = a * unit * d->bs;
-	*len = (b - a + 1) * unit * d->bs;
+	pr_rng_range(s, n, unit * d->bs, off, len);
 }
 
 /* B takes all there is: what A freed and the slack, until ENOSPC. */
@@ -210,7 +150,7 @@ static void count_reuse(struct dr *d, size_t bl)
 /*
  * After a completion error the QPs are in error: start the device side
  * afresh (a reset in place is not reliable with rxe under ODP faults).
- * 0, or -1 with d->error set.
+ * 0, or -1 with the case's error set.
  */
 int dr_reopen(struct dr *d)
 {
@@ -331,13 +271,13 @@ int dr_round(struct dr *d, uint32_t r, uint64_t *s)
 		atomic_store(&d->go, r);
 		while (atomic_load(&d->started) != r)
 			;
-		for (volatile uint64_t spin = dr_rnd(s) % 4096; spin; spin--)
+		for (volatile uint64_t spin = pr_rng(s) % 4096; spin; spin--)
 			;
 	}
 	rc = CALL(d, W_LAYOUT, d->op->name, l.off, l.len, d->op->apply(&l));
 	d->partial = rc == -ENOSPC;
 	if (rc == -EOPNOTSUPP || rc == -ENOTTY) {
-		d->skip_errno = -rc;
+		d->k.skip_errno = -rc;
 	} else if (rc == -ENOSPC) {
 		d->enospc++; /* the change needed space for itself */
 		rc = 0;
@@ -361,7 +301,7 @@ int dr_round(struct dr *d, uint32_t r, uint64_t *s)
 	/* 5. the transfer ends (the watchdog frees it if it never does) */
 	if (d->cfg->xfer != PR_DAX_XFER_NONE)
 		while (atomic_load(&d->done) != r)
-			dr_sleep_us(50);
+			pr_core_sleep_us(50);
 	if (rc)
 		return -1;
 	check_round(d, g, bl);

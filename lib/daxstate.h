@@ -8,7 +8,6 @@
 #ifndef PR_DAXSTATE_H
 #define PR_DAXSTATE_H
 
-#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,7 +16,7 @@
 #include "backing.h"
 #include "daxrace.h"
 #include "layout.h"
-#include "race.h"
+#include "racecore.h"
 #include "verbs.h"
 
 #define PMD_SIZE (2u << 20)
@@ -32,6 +31,7 @@ enum { W_LAYOUT, W_XFER, NW };
 enum { A_ID = 1, B_ID = 2 };
 
 struct dr {
+	struct pr_race_core k;
 	struct pr_ctx *ctx;
 	struct pr_result *res;
 	const struct pr_case *c;
@@ -55,33 +55,21 @@ struct dr {
 	size_t x_off, x_len;
 	ssize_t x_got; /* bytes the transfer moved, -1: it failed */
 	int x_errno;
-	_Atomic int stop; /* traffic stops: the watchdog counts from here */
-	struct timespec deadline;
-	struct pr_worker w[NW];
 	/* totals */
 	uint64_t rounds, x_ok, x_failed, freed, reused, pmd_rounds, enospc;
 	int partial; /* this round's change failed with ENOSPC, maybe halfway */
 	uint64_t b_bytes, short_writes;
-	int skip_errno, abandoned, nsaid, inject_done;
-	char error[384];
+	int nsaid, inject_done;
+	int pmd_now; /* A is mapped with 2 MiB entries this round */
 };
 
-/* A blocking call, published for the watchdog. */
+/* A blocking call of worker @wi, published for the watchdog. */
 #define CALL(d, wi, name, off, len, expr)                                      \
-	({                                                                     \
-		__typeof__(expr) _rv;                                          \
-		pr_worker_enter(&(d)->w[wi], name, off, len);                  \
-		_rv = (expr);                                                  \
-		pr_worker_leave(&(d)->w[wi]);                                  \
-		_rv;                                                           \
-	})
+	PR_CALL(&(d)->k.w[wi], name, off, len, expr)
 
 enum judged { J_FILE, J_READ, J_OTHER }; /* A; a read of A in flight; B */
 
 /* daxround.c */
-uint64_t dr_rnd(uint64_t *s);
-int dr_expired(struct dr *d);
-void dr_sleep_us(long us);
 int dr_fail(struct dr *d, const char *what, int err);
 void dr_stamp(struct dr *d, void *buf, size_t off, size_t len, uint32_t id,
 	      uint32_t gen, int writer);
@@ -89,9 +77,7 @@ int dr_pwrite_all(struct dr *d, int fd, const void *buf, size_t len, size_t off,
 		  const char *name);
 int dr_pread_all(struct dr *d, int fd, void *buf, size_t len, const char *name);
 int dr_write_a(struct dr *d, uint32_t g);
-extern __thread sigjmp_buf *dr_fault_jmp;
-void dr_on_fault(int sig);
-int dr_map_copy(struct dr *d, void *dst, const void *src, size_t len);
+int dr_map_copy(struct dr *d, void *dst, void *src, size_t len);
 long dr_prefault(struct dr *d, int *pmd);
 /* The device side afresh after a completion error; 0 or -1. */
 int dr_reopen(struct dr *d);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "judge.h"
 #include "outcome.h"
 #include "verify.h"
 #include "needs.h"
@@ -47,7 +48,8 @@ struct pr_result {
 	int err;     /* errno of the refused or failed call, 0 if none */
 	char fs[32]; /* filesystem type of the backing, "" if none */
 	char detail[512];
-	struct pr_vreport vr; /* block counts over the whole case */
+	struct pr_vreport vr;  /* block counts over the whole case */
+	struct pr_evidence ev; /* what a race proved (lib/judge.h) */
 	uint64_t seed;
 	uint64_t ops;	    /* layout operations done */
 	uint64_t xfers;	    /* RDMA transfers completed */

@@ -22,7 +22,8 @@ static const struct key keys[] = {
 	KEY(duration, 0, 1),	     KEY(threads, 0, 1),
 	KEY(qdepth, 0, 1),	     KEY(timeout, 0, 1),
 	KEY(cqe_timeout_ms, 0, 1),   KEY(hang_bound, 0, 1),
-	KEY(pressure_size, 1, 4096),
+	KEY(pressure_size, 1, 4096), KEY(burst, 0, 1),
+	KEY(quiet_ms, 0, 0),
 };
 
 static void defaults(struct pr_profile *p)
@@ -37,6 +38,8 @@ static void defaults(struct pr_profile *p)
 	p->timeout = 300;
 	p->cqe_timeout_ms = 20000;
 	p->hang_bound = 20;
+	p->burst = 1;
+	p->quiet_ms = 20;
 }
 
 /* "64k", "2m", "1g" or plain bytes. */

@@ -19,6 +19,9 @@ struct pr_profile {
 	int cqe_timeout_ms; /* wait for one completion */
 	int hang_bound; /* seconds a blocking call may take once traffic stops
 			 */
+	int burst;	/* a race's layout operations between quiet windows */
+	int quiet_ms;	/* a quiet window: the layout thread pauses, so reads
+			 * in it are judged strictly; 0: none */
 	/* background fio jobs (setup/pressure.sh): workloads/<name>.fio
 	 * names, comma-separated; "" or "none": none */
 	char pressure[128];

@@ -1,30 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The race case: layout changes against RDMA traffic and file reads. */
+/* The page-cache race: layout changes against RDMA traffic and file reads. */
 #include <errno.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "backing.h"
+#include "epochs.h"
 #include "layout.h"
 #include "mrfile.h"
 #include "mrmode.h"
 #include "race.h"
+#include "rng.h"
 #include "verbs.h"
-#include "watchdog.h"
-#include "wdjoin.h"
 #include "xferverdict.h"
 
 enum { W_LAYOUT, W_RDMA, W_FILE, NWORKERS };
 
 struct race {
+	struct pr_race_core k;
 	struct pr_ctx *ctx;
 	struct pr_result *res;
 	const struct pr_case *c;
@@ -32,250 +29,128 @@ struct race {
 	struct pr_file *f, *src; /* &mf.f, &mf.src */
 	size_t bs, n;
 	uint64_t seed;
-	/* what the operation may legitimately leave, from its model */
-	int makes_holes, moves_blocks, brings_src;
-	_Atomic uint32_t epoch; /* last generation completely written */
-	_Atomic uint64_t wseq;	/* odd while the layout thread changes data */
-	_Atomic int stop;
+	struct pr_epochs layout;  /* the layout thread's windows, generations */
+	struct pr_epochs dev;	  /* the device writer's windows */
+	uint32_t next_gen;	  /* the layout thread's */
 	pthread_rwlock_t restamp; /* device writes vs the rewrite */
-	pthread_mutex_t vr_lock;  /* the result, the wording budget */
 	int nsaid;		  /* bad blocks worded so far */
-	struct timespec deadline;
-	struct pr_worker w[NWORKERS];
-	void *stage;	/* the layout thread's rewrite buffer */
-	int skip_errno; /* the operation is unsupported here */
-	int abandoned;	/* a worker is stuck for good: leave it */
-	char error[640];
+	void *stage;		  /* the layout thread's rewrite buffer */
+	struct pr_expect *model;  /* the layout thread's: 2 n */
+	uint8_t *allow;		  /* the layout thread's: n */
 };
 
-void pr_worker_enter(struct pr_worker *w, const char *op, uint64_t off,
-		     uint64_t len)
+/*
+ * The window of one operation on [l->off, +l->len): the blocks it acts on
+ * or its model changes, each with what a reader may meet there until the
+ * rewrite is done.  Returns the span [*b0, *b1) to rewrite.
+ */
+static void op_window(struct race *r, struct pr_layout *l, size_t *b0,
+		      size_t *b1)
 {
-	struct timespec now;
+	struct pr_expect *m = r->model;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	w->off = off;
-	w->len = len;
-	w->since = now;
-	w->op = op;
-}
-
-void pr_worker_leave(struct pr_worker *w)
-{
-	w->op = NULL;
-	w->progress++;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-/* Workers run until the main thread (or an error) stops them. */
-static int expired(struct race *r)
-{
-	return atomic_load(&r->stop);
-}
-
-static void stop_with(struct race *r, const char *fmt, const char *a,
-		      const char *b)
-{
-	pthread_mutex_lock(&r->vr_lock);
-	if (!r->error[0])
-		snprintf(r->error, sizeof(r->error), fmt, a, b);
-	pthread_mutex_unlock(&r->vr_lock);
-	atomic_store(&r->stop, 1);
-}
-
-/* What the operation's model allows while it is in flight. */
-static void learn_op(struct race *r)
-{
-	struct pr_expect *m = calloc(2 * r->n, sizeof(*m));
-	struct pr_layout l = {.bs = r->bs,
-			      .nblocks = r->n,
-			      .model = m,
-			      .src_model = m + r->n};
-
-	if (!m)
-		return;
-	pr_model_fill(m, r->n, r->bs, 1, 1, 0);
-	pr_model_fill(m + r->n, r->n, r->bs, 2, 1, 0);
-	pr_layout_range(&l);
-	r->c->op->model(&l);
+	pr_model_fill(m, r->n, r->bs, r->f->id, 1, 0);
+	pr_model_fill(m + r->n, r->n, r->bs, r->src->id, 1, 0);
+	l->model = m;
+	l->src_model = m + r->n;
+	r->c->op->model(l);
+	*b0 = l->off / r->bs;
+	*b1 = (l->off + l->len) / r->bs;
+	memset(r->allow, 0, r->n);
 	for (size_t i = 0; i < r->n; i++) {
-		r->makes_holes |=
-			m[i].gen == PR_GEN_HOLE || m[i].gen == PR_GEN_ANY;
-		r->brings_src |= m[i].file_id == 2;
-		r->moves_blocks |= m[i].offset != i * r->bs;
-	}
-	free(m);
-}
+		uint8_t a = 0;
 
-/*
- * Judge one block read at file offset @pos while epochs [@e0, ...] could
- * be visible.  @quiet: no rewrite overlapped the read, so a torn block
- * cannot be a read racing a write.
- */
-static enum pr_class judge(struct race *r, const unsigned char *blk,
-			   uint64_t pos, uint32_t e0, int quiet)
-{
-	struct pr_expect e = {
-		.file_id = r->f->id, .gen = e0, .offset = pos, .seed = r->seed};
-	struct pr_blk_hdr h;
-	enum pr_class c = pr_verify_block(blk, r->bs, &e, &h);
-
-	switch (c) {
-	case PR_BLK_ZERO:
-		return r->makes_holes ? PR_BLK_OK : c;
-	case PR_BLK_FUTURE: /* newer than e0: fine */
-		return pr_blk_data_valid(blk, r->bs) || !quiet ? PR_BLK_OK
-							       : PR_BLK_TORN;
-	case PR_BLK_TORN:
-	case PR_BLK_CORRUPT:
-		return quiet ? c : PR_BLK_OK;
-	case PR_BLK_MISPLACED:
-		return r->moves_blocks ? PR_BLK_OK : c;
-	case PR_BLK_CROSS:
-		return r->brings_src && h.file_id == r->src->id &&
-				       h.seed == r->seed
-			       ? PR_BLK_OK
-			       : c;
-	case PR_BLK_STALE: /* older than what was done before the read */
-		if (r->moves_blocks && h.offset != pos)
-			return PR_BLK_OK; /* an old block moved here: in flight
-					   */
-		return c;
-	default:
-		return c;
-	}
-}
-
-/* Judge a read of @len bytes at @off; word the first bad ones like fio. */
-static void judge_range(struct race *r, const void *buf, uint64_t off,
-			size_t len, uint32_t e0, int quiet, const char *label)
-{
-	struct pr_vreport vr, say;
-
-	pr_vreport_init(&vr);
-	for (size_t i = 0; i < len / r->bs; i++) {
-		const unsigned char *blk =
-			(const unsigned char *)buf + i * r->bs;
-		struct pr_expect e = {.file_id = r->f->id,
-				      .gen = e0,
-				      .offset = off + i * r->bs,
-				      .seed = r->seed};
-		enum pr_class c = judge(r, blk, e.offset, e0, quiet);
-
-		vr.nblocks++;
-		vr.count[c]++;
-		if (c == PR_BLK_OK)
+		if (m[i].gen == PR_GEN_HOLE || m[i].gen == PR_GEN_ANY)
+			a |= PR_EXF(PR_EX_HOLES);
+		if (m[i].file_id == r->src->id)
+			a |= PR_EXF(PR_EX_SOURCE);
+		else if (m[i].offset != i * r->bs)
+			a |= PR_EXF(PR_EX_MOVED);
+		if (!a && (i < *b0 || i >= *b1))
 			continue;
-		pthread_mutex_lock(&r->vr_lock);
-		if (r->nsaid < PR_VERIFY_MAX_DUMPS) {
-			pr_vreport_init(&say);
-			pr_verify_range(blk, r->bs, r->bs, &e, r->f->path,
-					pr_dumpdir(r->ctx), label, &say);
-			if (vr.first_bad < 0)
-				memcpy(vr.first_msg, say.first_msg,
-				       sizeof(vr.first_msg));
-			r->nsaid++;
-		}
-		pthread_mutex_unlock(&r->vr_lock);
-		if (vr.first_bad < 0) {
-			vr.first_bad = e.offset;
-			vr.first_class = c;
-		}
+		r->allow[i] = a | PR_EXF(PR_EX_IN_FLIGHT);
+		*b0 = i < *b0 ? i : *b0;
+		*b1 = i + 1 > *b1 ? i + 1 : *b1;
 	}
-	pthread_mutex_lock(&r->vr_lock);
-	pr_result_verified(r->res, &vr, 1);
-	pthread_mutex_unlock(&r->vr_lock);
 }
 
-/*
- * A random block-aligned range.  The layout's range stays clear of the
- * last block: collapse must leave something after it (EINVAL otherwise).
- */
-static void pick_range(struct race *r, uint64_t *s, size_t *off, size_t *len,
-		       int for_layout)
+/* Stamp blocks [@b0, @b1) into @buf (block b0 first), each as its own
+ * generation (@gen, or the block's current one when 0). */
+static void stamp(struct race *r, void *buf, size_t b0, size_t b1, uint32_t gen,
+		  int writer)
 {
-	size_t n = for_layout && r->n > 1 ? r->n - 1 : r->n;
-	size_t a = rnd(s) % n, b = rnd(s) % n;
+	for (size_t i = b0; i < b1; i++) {
+		struct pr_stamp s = {.file_id = r->f->id,
+				     .gen = gen ? gen
+						: pr_epochs_gen(&r->layout, i),
+				     .offset = i * r->bs,
+				     .seed = r->seed,
+				     .writer = writer};
 
-	if (a > b) {
-		size_t t = a;
-
-		a = b;
-		b = t;
+		pr_blk_fill((char *)buf + (i - b0) * r->bs, r->bs, &s);
 	}
-	*off = a * r->bs;
-	*len = (b - a + 1) * r->bs;
 }
 
-/* Stamp @len bytes of file offset @off (and on) into @buf. */
-static void stamp(struct race *r, void *buf, size_t off, size_t len,
-		  uint32_t gen, int writer)
+/* A quiet window after every `burst` operations. */
+static void pause_quietly(struct race *r)
 {
-	struct pr_stamp s = {.file_id = r->f->id,
-			     .gen = gen,
-			     .offset = off,
-			     .seed = r->seed,
-			     .writer = writer};
+	int ms = r->ctx->prof.quiet_ms;
 
-	pr_blk_fill_range(buf, len, r->bs, &s);
+	if (!ms || r->res->ops % r->ctx->prof.burst)
+		return;
+	for (int i = 0; i < ms && !pr_core_expired(&r->k); i += 5)
+		pr_core_sleep_us(5000);
 }
 
 static void *layout_thread(void *arg)
 {
 	struct race *r = arg;
-	struct pr_worker *w = &r->w[W_LAYOUT];
+	struct pr_worker *w = &r->k.w[W_LAYOUT];
 	uint64_t s = r->seed ^ 0x1111;
 	struct pr_layout l = {
 		.f = r->f, .src = r->src, .bs = r->bs, .nblocks = r->n};
-	struct pr_expect *scratch = calloc(2 * r->n, sizeof(*scratch));
 
-	w->tid = syscall(SYS_gettid);
-	l.model = scratch;
-	l.src_model = scratch + r->n;
-	while (scratch && !expired(r)) {
-		uint32_t e = atomic_load(&r->epoch) + 1;
+	while (!pr_core_expired(&r->k)) {
+		uint32_t e = ++r->next_gen;
+		size_t b0, b1, len;
 		int rc;
 
-		pick_range(r, &s, &l.off, &l.len, 1);
-		atomic_fetch_add(&r->wseq, 1);
-		pr_worker_enter(w, r->c->op->name, l.off, l.len);
-		rc = r->c->op->apply(&l);
-		pr_worker_leave(w);
+		/* clear of the last block: collapse must leave something */
+		pr_rng_range(&s, r->n > 1 ? r->n - 1 : 1, r->bs, &l.off,
+			     &l.len);
+		op_window(r, &l, &b0, &b1);
+		len = (b1 - b0) * r->bs;
+		pr_epochs_open(&r->layout, b0, b1, r->allow);
+		rc = PR_CALL(w, r->c->op->name, l.off, l.len,
+			     r->c->op->apply(&l));
 		if (rc == -EILSEQ) { /* dedupe: the device rewrote the range */
-			atomic_fetch_add(&r->wseq, 1);
+			pr_epochs_close(&r->layout, b0, b1, 0);
 			continue;
 		}
-		if (rc == -EOPNOTSUPP || rc == -ENOTTY) {
-			r->skip_errno = -rc;
-			atomic_store(&r->stop, 1);
-		} else if (rc) {
-			stop_with(r, "%s: %s", r->c->op->name, strerror(-rc));
-		}
-		if (rc)
+		if (rc == -EOPNOTSUPP || rc == -ENOTTY)
+			r->k.skip_errno = -rc;
+		else if (rc)
+			pr_core_fail(&r->k, "%s: %s", r->c->op->name,
+				     strerror(-rc));
+		if (rc) {
+			pr_epochs_close(&r->layout, b0, b1, 0);
+			atomic_store(&r->k.stop, 1);
 			break;
+		}
 		r->res->ops++;
-		stamp(r, r->stage, 0, r->f->len, e, PR_W_PWRITE);
+		stamp(r, r->stage, b0, b1, e, PR_W_PWRITE);
 		pthread_rwlock_wrlock(&r->restamp);
-		pr_worker_enter(w, "pwrite", 0, r->f->len);
-		rc = pwrite(r->f->fd, r->stage, r->f->len, 0) ==
-		     (ssize_t)r->f->len;
-		pr_worker_leave(w);
-		if (rc)
-			atomic_store(&r->epoch, e);
+		rc = PR_CALL(w, "pwrite", b0 * r->bs, len,
+			     pwrite(r->f->fd, r->stage, len, b0 * r->bs)) ==
+		     (ssize_t)len;
+		/* closed before device writes stamp the new generation */
+		pr_epochs_close(&r->layout, b0, b1, rc ? e : 0);
 		pthread_rwlock_unlock(&r->restamp);
-		atomic_fetch_add(&r->wseq, 1);
 		if (!rc)
-			stop_with(r, "pwrite generation: %s%s", strerror(errno),
-				  "");
+			pr_core_fail(&r->k, "pwrite generation: %s",
+				     strerror(errno));
+		pause_quietly(r);
 	}
-	free(scratch);
 	return NULL;
 }
 
@@ -284,7 +159,7 @@ static void xfer_hang(struct race *r, const char *what, size_t off, size_t len)
 {
 	struct pr_result *res = r->res;
 
-	pthread_mutex_lock(&r->vr_lock);
+	pthread_mutex_lock(&r->k.lock);
 	snprintf(res->hang_op, sizeof(res->hang_op),
 		 "%s completion (off=%zu, len=%zu)", what, off, len);
 	res->hang_wait = r->ctx->prof.cqe_timeout_ms / 1000;
@@ -296,19 +171,19 @@ static void xfer_hang(struct race *r, const char *what, size_t off, size_t len)
 		what);
 	pr_fail(res, PR_F_HANG, "%s never completed (%d s)", what,
 		res->hang_wait);
-	pthread_mutex_unlock(&r->vr_lock);
-	atomic_store(&r->stop, 1);
+	pthread_mutex_unlock(&r->k.lock);
+	atomic_store(&r->k.stop, 1);
 }
 
 /* The device was refused memory the MR covers, every page of it mapped
  * and no layout change in flight: the kernel failed the device. */
 static void xfer_denied(struct race *r, const char *what, const char *where)
 {
-	pthread_mutex_lock(&r->vr_lock);
+	pthread_mutex_lock(&r->k.lock);
 	pr_fail(r->res, PR_F_ACCESS_ERROR,
 		"%s denied with the layout standing still: %s", what, where);
-	pthread_mutex_unlock(&r->vr_lock);
-	atomic_store(&r->stop, 1);
+	pthread_mutex_unlock(&r->k.lock);
+	atomic_store(&r->k.stop, 1);
 }
 
 /*
@@ -320,21 +195,20 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 		     uint64_t seq0)
 {
 	const char *what = write ? "RDMA WRITE" : "RDMA READ";
-	struct pr_worker *w = &r->w[W_RDMA];
 	char err[256], where[512];
 	enum pr_xfer_verdict v;
 	uint64_t now;
 	int rc;
 
-	pr_worker_enter(w, what, off, len);
-	rc = pr_rdma_xfer(&r->mf.rdma, write, r->mf.mr, off, len,
-			  r->ctx->prof.cqe_timeout_ms, err, sizeof(err));
-	pr_worker_leave(w);
+	rc = PR_CALL(&r->k.w[W_RDMA], what, off, len,
+		     pr_rdma_xfer(&r->mf.rdma, write, r->mf.mr, off, len,
+				  r->ctx->prof.cqe_timeout_ms, err,
+				  sizeof(err)));
 	if (!rc) {
 		r->res->xfers++;
 		return 0;
 	}
-	now = atomic_load(&r->wseq);
+	now = atomic_load(&r->layout.seq);
 	v = pr_xfer_verdict(rc, seq0, now);
 	if (v == PR_XV_RACED)
 		return pr_mrfile_reopen(&r->mf, r->ctx, r->c, r->res) ? -1 : 1;
@@ -342,135 +216,197 @@ static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 		xfer_hang(r, what, off, len);
 		return -1;
 	}
-	snprintf(where, sizeof(where),
-		 "%s at %zu+%zu (layout seq %llu at post, %llu now, epoch %u)",
-		 err, off, len, (unsigned long long)seq0,
-		 (unsigned long long)now, atomic_load(&r->epoch));
+	snprintf(
+		where, sizeof(where),
+		"%s at %zu+%zu (layout seq %llu at post, %llu now, generation %u)",
+		err, off, len, (unsigned long long)seq0,
+		(unsigned long long)now, r->next_gen);
 	if (v == PR_XV_DENIED)
 		xfer_denied(r, what, where);
 	else
-		stop_with(r, "%s: %s", what, where);
+		pr_core_fail(&r->k, "%s: %s", what, where);
 	return -1;
+}
+
+/* A read of blocks [b0, ...): what each had before it, what overlapped. */
+struct rread {
+	struct race *r;
+	size_t b0;
+	uint32_t *e0;
+	struct pr_epoch_snap ls, ds;
+	int by_device; /* the final check: the device wrote gen */
+	uint32_t gen;  /* not 0: every block is this generation */
+	int quiet;     /* no window overlapped any block */
+};
+
+static void read_begin(struct race *r, struct rread *rd, size_t off, size_t len,
+		       uint32_t *e0)
+{
+	*rd = (struct rread){.r = r, .b0 = off / r->bs, .e0 = e0};
+	pr_epochs_begin(&r->layout, &rd->ls);
+	pr_epochs_begin(&r->dev, &rd->ds);
+	for (size_t i = 0; i < len / r->bs; i++)
+		e0[i] = pr_epochs_gen(&r->layout, rd->b0 + i);
+}
+
+static void read_end(struct race *r, struct rread *rd)
+{
+	pr_epochs_end(&r->layout, &rd->ls);
+	pr_epochs_end(&r->dev, &rd->ds);
+	rd->quiet = 1;
+}
+
+static void read_block(void *arg, size_t k, struct pr_judgement *j)
+{
+	struct rread *rd = arg;
+	struct race *r = rd->r;
+	size_t i = rd->b0 + k;
+	static __thread struct pr_expect e;
+
+	e = (struct pr_expect){.file_id = r->f->id,
+			       .gen = rd->gen ? rd->gen : rd->e0[k],
+			       .offset = i * r->bs,
+			       .seed = r->seed,
+			       .by_device = rd->by_device};
+	j->cand = &e;
+	j->ncand = 1;
+	j->src_id = r->src->id;
+	if (rd->gen)
+		return; /* the final check: everything quiet */
+	j->allow = pr_epochs_allow(&r->layout, &rd->ls, i) |
+		   pr_epochs_allow(&r->dev, &rd->ds, i);
+	if (j->allow)
+		rd->quiet = 0;
+}
+
+/* Judge a read of @len bytes at @off. */
+static void judge_read(struct race *r, struct rread *rd, const void *buf,
+		       size_t len, const char *label)
+{
+	struct pr_judge_sink s = {.ctx = r->ctx,
+				  .res = r->res,
+				  .lock = &r->k.lock,
+				  .nsaid = &r->nsaid,
+				  .fname = r->f->path,
+				  .label = label};
+
+	pr_judge_range(&s, buf, len / r->bs, r->bs, rd->b0 * r->bs, read_block,
+		       rd);
+	if (rd->gen)
+		return;
+	pthread_mutex_lock(&r->k.lock);
+	r->res->ev.reads++;
+	r->res->ev.quiet_reads += rd->quiet;
+	pthread_mutex_unlock(&r->k.lock);
+}
+
+/* Each block's current generation, through the device: never older. */
+static int device_write(struct race *r, size_t off, size_t len)
+{
+	size_t b0 = off / r->bs, b1 = (off + len) / r->bs;
+	int rc;
+
+	pthread_rwlock_rdlock(&r->restamp);
+	stamp(r, (char *)r->mf.rdma.buf + off, b0, b1, 0, PR_W_RDMA);
+	pr_epochs_open(&r->dev, b0, b1, NULL);
+	rc = rdma_xfer(r, 1, off, len, atomic_load(&r->layout.seq));
+	pr_epochs_close(&r->dev, b0, b1, 0);
+	pthread_rwlock_unlock(&r->restamp);
+	return rc;
 }
 
 static void *rdma_thread(void *arg)
 {
 	struct race *r = arg;
 	uint64_t s = r->seed ^ 0x2222;
+	uint32_t *e0 = calloc(r->n, sizeof(*e0));
 
-	r->w[W_RDMA].tid = syscall(SYS_gettid);
-	while (!expired(r)) {
-		uint64_t seq0 = atomic_load(&r->wseq);
-		uint32_t e0 = atomic_load(&r->epoch);
+	while (e0 && !pr_core_expired(&r->k)) {
+		struct rread rd;
 		size_t off, len;
 		int rc;
 
-		pick_range(r, &s, &off, &len, 0);
-		if ((rnd(&s) & 1) || !r->c->mr->device_writes) {
-			rc = rdma_xfer(r, 0, off, len, seq0);
+		pr_rng_range(&s, r->n, r->bs, &off, &len);
+		if ((pr_rng(&s) & 1) || !r->c->mr->device_writes) {
+			read_begin(r, &rd, off, len, e0);
+			rc = rdma_xfer(r, 0, off, len, rd.ls.seq0);
+			read_end(r, &rd);
 			if (!rc)
-				judge_range(r, r->mf.rdma.buf, off, len, e0,
-					    seq0 == atomic_load(&r->wseq) &&
-						    !(seq0 & 1),
-					    "race-device-read");
+				judge_read(r, &rd, (char *)r->mf.rdma.buf + off,
+					   len, "race-device-read");
 		} else {
-			/* rewrite the current generation: never older data */
-			pthread_rwlock_rdlock(&r->restamp);
-			e0 = atomic_load(&r->epoch);
-			stamp(r, r->mf.rdma.buf, off, len, e0, PR_W_RDMA);
-			rc = rdma_xfer(r, 1, off, len, seq0);
-			pthread_rwlock_unlock(&r->restamp);
+			rc = device_write(r, off, len);
 		}
 		if (rc < 0)
 			break;
 	}
+	free(e0);
 	return NULL;
-}
-
-static __thread sigjmp_buf *bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	(void)sig;
-	if (bus_jmp)
-		siglongjmp(*bus_jmp, 1);
-	abort();
 }
 
 static void *file_thread(void *arg)
 {
 	struct race *r = arg;
-	struct pr_worker *w = &r->w[W_FILE];
+	struct pr_worker *w = &r->k.w[W_FILE];
 	uint64_t s = r->seed ^ 0x3333;
 	void *buf = malloc(r->f->len);
-	sigjmp_buf jb;
+	uint32_t *e0 = calloc(r->n, sizeof(*e0));
 
-	w->tid = syscall(SYS_gettid);
-	while (buf && !expired(r)) {
-		uint64_t seq0 = atomic_load(&r->wseq);
-		uint32_t e0 = atomic_load(&r->epoch);
-		int by_map = rnd(&s) & 1;
+	while (buf && e0 && !pr_core_expired(&r->k)) {
+		int by_map = pr_rng(&s) & 1;
+		struct rread rd;
 		size_t off, len;
 		ssize_t got;
 
-		pick_range(r, &s, &off, &len, 0);
-		pr_worker_enter(w, by_map ? "mapping read" : "pread", off, len);
-		if (by_map) {
-			bus_jmp = &jb;
-			if (sigsetjmp(jb, 1)) { /* past a momentary EOF */
-				bus_jmp = NULL;
-				pr_worker_leave(w);
-				continue;
-			}
-			memcpy(buf, (char *)r->f->map + off, len);
-			bus_jmp = NULL;
-			got = len;
-		} else {
-			got = pread(r->f->fd, buf, len, off);
-		}
-		pr_worker_leave(w);
+		pr_rng_range(&s, r->n, r->bs, &off, &len);
+		read_begin(r, &rd, off, len, e0);
+		if (by_map)
+			got = PR_CALL(w, "mapping read", off, len,
+				      pr_core_copy(buf, (char *)r->f->map + off,
+						   len, 0))
+				      ? -1 /* past a momentary EOF */
+				      : (ssize_t)len;
+		else
+			got = PR_CALL(w, "pread", off, len,
+				      pread(r->f->fd, buf, len, off));
+		read_end(r, &rd);
 		if (got == (ssize_t)len)
-			judge_range(r, buf, off, len, e0,
-				    seq0 == atomic_load(&r->wseq) &&
-					    !(seq0 & 1),
-				    by_map ? "race-mapping-read"
-					   : "race-file-read");
+			judge_read(r, &rd, buf, len,
+				   by_map ? "race-mapping-read"
+					  : "race-file-read");
 	}
 	free(buf);
+	free(e0);
 	return NULL;
 }
 
-/* Quiet again: the device reads the last generation, then writes one
- * more, which the file and the mapping must show. */
+/* Quiet again: the device reads every block's last generation, then
+ * writes one more, which the file and the mapping must show. */
 static void final_check(struct race *r)
 {
-	uint32_t e = atomic_load(&r->epoch);
-	struct pr_expect want = {
-		.file_id = r->f->id, .gen = e, .seed = r->seed};
-	struct pr_vreport vr;
+	uint32_t *e0 = calloc(r->n, sizeof(*e0));
+	struct rread rd;
 
-	if (rdma_xfer(r, 0, 0, r->f->len, atomic_load(&r->wseq)))
+	if (!e0)
 		return;
-	pr_vreport_init(&vr);
-	pr_verify_range(r->mf.rdma.buf, r->f->len, r->bs, &want, r->f->path,
-			pr_dumpdir(r->ctx), "final-device-read", &vr);
-	pr_result_verified(r->res, &vr, 1);
+	read_begin(r, &rd, 0, r->f->len, e0);
+	if (rdma_xfer(r, 0, 0, r->f->len, rd.ls.seq0))
+		goto out;
+	judge_read(r, &rd, r->mf.rdma.buf, r->f->len, "final-device-read");
 	if (!r->c->mr->device_writes)
-		return;
-	stamp(r, r->mf.rdma.buf, 0, r->f->len, e + 1, PR_W_RDMA);
-	if (rdma_xfer(r, 1, 0, r->f->len, atomic_load(&r->wseq)) ||
+		goto out;
+	rd.gen = ++r->next_gen;
+	rd.by_device = 1;
+	stamp(r, r->mf.rdma.buf, 0, r->n, rd.gen, PR_W_RDMA);
+	if (rdma_xfer(r, 1, 0, r->f->len, rd.ls.seq0) ||
 	    pread(r->f->fd, r->stage, r->f->len, 0) != (ssize_t)r->f->len)
-		return;
-	want.gen = e + 1;
-	want.by_device = 1;
-	pr_vreport_init(&vr);
-	pr_verify_range(r->stage, r->f->len, r->bs, &want, r->f->path,
-			pr_dumpdir(r->ctx), "final-file-after-device-write",
-			&vr);
-	pr_verify_range(r->f->map, r->f->len, r->bs, &want, r->f->path,
-			pr_dumpdir(r->ctx), "final-mapping-after-device-write",
-			&vr);
-	pr_result_verified(r->res, &vr, 1);
+		goto out;
+	judge_read(r, &rd, r->stage, r->f->len,
+		   "final-file-after-device-write");
+	judge_read(r, &rd, r->f->map, r->f->len,
+		   "final-mapping-after-device-write");
+out:
+	free(e0);
 }
 
 static int setup(struct race *r)
@@ -478,14 +414,18 @@ static int setup(struct race *r)
 	r->bs = r->ctx->prof.block_size;
 	if (pr_mrfile_open(&r->mf, r->ctx, r->c, MAP_SHARED, r->res))
 		return -1;
+	r->n = r->f->len / r->bs;
 	r->stage = aligned_alloc(4096, r->f->len);
-	if (!r->stage) {
-		pr_error(r->res, ENOMEM, "staging buffer");
+	r->model = calloc(2 * r->n, sizeof(*r->model));
+	r->allow = calloc(r->n, 1);
+	if (!r->stage || !r->model || !r->allow ||
+	    pr_epochs_init(&r->layout, r->n, 1, 1) ||
+	    pr_epochs_init(&r->dev, r->n, 0, 0)) {
+		pr_error(r->res, ENOMEM, "race state");
 		return -1;
 	}
-	r->n = r->f->len / r->bs;
-	learn_op(r);
-	stamp(r, r->f->map, 0, r->f->len, 1, PR_W_MMAP);
+	r->next_gen = 1;
+	stamp(r, r->f->map, 0, r->n, 1, PR_W_MMAP);
 	if (r->src->map) {
 		struct pr_stamp s = {.file_id = r->src->id,
 				     .gen = 1,
@@ -494,154 +434,70 @@ static int setup(struct race *r)
 
 		pr_blk_fill_range(r->src->map, r->src->len, r->bs, &s);
 	}
-	atomic_store(&r->epoch, 1);
 	return pr_mrfile_register(&r->mf, r->c, r->res);
 }
 
 static void teardown(struct race *r)
 {
 	pr_mrfile_close(&r->mf);
+	pr_epochs_free(&r->layout);
+	pr_epochs_free(&r->dev);
 	free(r->stage);
-}
-
-static void *(*const workers[NWORKERS])(void *) = {
-	[W_LAYOUT] = layout_thread,
-	[W_RDMA] = rdma_thread,
-	[W_FILE] = file_thread,
-};
-static const char *const worker_names[NWORKERS] = {"layout", "rdma", "file"};
-
-/* Release steps for the watchdog. */
-static void wd_unmap(void *arg)
-{
-	struct race *r = arg;
-
-	if (r->f->map && !munmap(r->f->map, r->f->len))
-		r->f->map = NULL;
-}
-
-static void wd_deregister(void *arg)
-{
-	struct race *r = arg;
-	struct ibv_mr *mr = r->mf.mr;
-
-	r->mf.mr = NULL;
-	if (mr)
-		ibv_dereg_mr(mr);
-}
-
-static int past(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec ||
-	       (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
-/*
- * Until the deadline, or until a worker stopped everything.  A race in
- * which no layout operation completed judged nothing: on a loaded machine
- * the time box is stretched (up to ten times) until one has.
- */
-static void wait_deadline(struct race *r)
-{
-	struct timespec ms = {0, 50 * 1000 * 1000};
-	int stretched = 0;
-
-	while (!atomic_load(&r->stop)) {
-		if (past(&r->deadline)) {
-			if (r->res->ops ||
-			    stretched >= 9 * r->ctx->prof.duration)
-				break;
-			r->deadline.tv_sec++;
-			stretched++;
-		}
-		nanosleep(&ms, NULL);
-	}
-}
-
-static void run_threads(struct race *r)
-{
-	pthread_t t[NWORKERS];
-	int started = 0;
-	struct pr_watchdog wd = {.w = r->w,
-				 .threads = t,
-				 .nw = NWORKERS,
-				 .bound = r->ctx->prof.hang_bound,
-				 .stop = &r->stop,
-				 .unmap = wd_unmap,
-				 .deregister = wd_deregister,
-				 .arg = r,
-				 .res = r->res};
-
-	clock_gettime(CLOCK_MONOTONIC, &r->deadline);
-	r->deadline.tv_sec += r->ctx->prof.duration;
-	signal(SIGBUS, on_sigbus);
-	signal(SIGSEGV, on_sigbus); /* the watchdog may unmap under a read */
-	pr_watchdog_signal_setup();
-	for (; started < NWORKERS; started++) {
-		r->w[started].name = worker_names[started];
-		if (pthread_create(&t[started], NULL, workers[started], r))
-			break;
-	}
-	if (started < NWORKERS)
-		stop_with(r, "pthread_create: %s%s", strerror(errno), "");
-	wd.nw = started;
-	if (pr_watchdog_start(&wd))
-		stop_with(r, "starting the watchdog failed%s%s", "", "");
-	wait_deadline(r);
-	atomic_store(&r->stop, 1); /* traffic stops: the watchdog counts */
-	/* never block on a thread the watchdog gave up on */
-	r->abandoned = pr_join_watched(t, started, &wd);
-	pr_watchdog_stop(&wd);
+	free(r->model);
+	free(r->allow);
 }
 
 void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 		  struct pr_result *res)
 {
 	struct race r = {.ctx = ctx, .res = res, .c = c, .seed = ctx->seed};
+	struct pr_race_core *k = &r.k;
 
+	pr_core_init(k, ctx, res);
+	k->nw = NWORKERS;
+	k->names[W_LAYOUT] = "layout";
+	k->names[W_RDMA] = "rdma";
+	k->names[W_FILE] = "file";
+	k->fn[W_LAYOUT] = layout_thread;
+	k->fn[W_RDMA] = rdma_thread;
+	k->fn[W_FILE] = file_thread;
+	k->arg = &r;
+	k->map = &r.mf.f.map;
+	k->map_len = 0; /* set once the file is open */
+	k->mr = &r.mf.mr;
+	k->stretch = 1;
 	r.f = &r.mf.f;
 	r.src = &r.mf.src;
 	pthread_rwlock_init(&r.restamp, NULL);
-	pthread_mutex_init(&r.vr_lock, NULL);
 	if (setup(&r))
 		goto out;
-	run_threads(&r);
-	if (res->finding == PR_F_HANG) {
-		if (r.abandoned)
-			pr_error(
-				res, 0,
-				"a stuck call could not be released: the process is abandoned");
-		else
-			teardown(&r);
-		return; /* the data after a forced release says nothing */
-	}
-	if (r.skip_errno) {
-		pr_skip(res, "%s not supported on %s (%s)", c->op->name,
-			res->fs, strerrorname_np(r.skip_errno));
+	k->map_len = r.f->len;
+	pr_core_run(k);
+	switch (pr_core_end(k, c->op->name)) {
+	case PR_CORE_ABANDONED:
+		return;
+	case PR_CORE_DONE:
 		goto out;
-	}
-	if (r.error[0]) {
-		pr_error(res, 0, "%s", r.error);
-		goto out;
+	case PR_CORE_GO:
+		break;
 	}
 	if (!res->ops) {
-		pr_skip(res,
+		pr_core_inconclusive(
+			res,
 			"no %s completed in %d s: the machine is too loaded for this race",
 			c->op->name, 10 * ctx->prof.duration);
 		goto out;
 	}
 	final_check(&r);
 	pr_note(res,
-		"%llu %s, %llu transfers, %llu file reads in %d s (seed %llu)",
+		"%llu %s, %llu transfers, %llu file reads in %d s (seed %llu); %llu of %llu reads met no layout change",
 		(unsigned long long)res->ops, c->op->name,
 		(unsigned long long)res->xfers,
-		(unsigned long long)r.w[W_FILE].progress, ctx->prof.duration,
-		(unsigned long long)ctx->seed);
-	if (r.error[0])
-		pr_error(res, 0, "%s", r.error);
+		(unsigned long long)k->w[W_FILE].progress, ctx->prof.duration,
+		(unsigned long long)ctx->seed,
+		(unsigned long long)res->ev.quiet_reads,
+		(unsigned long long)res->ev.reads);
+	pr_core_conclude(k, "every read met a layout change");
 out:
 	teardown(&r);
 }

@@ -117,6 +117,47 @@ static void counts(struct sb *s, const struct pr_vreport *vr, const char *sep)
 	sb_printf(s, "}");
 }
 
+/* What a race proved: blocks judged strictly, those excused (by class
+ * and reason), reads, and a reallocation race's reuse and PMD mapping.
+ * @kv: "\"%s\": " for JSON, "%s: " for YAML; @pre and @post around
+ * each field. */
+static void evidence(struct sb *s, const struct pr_evidence *ev, const char *kv,
+		     const char *pre, const char *post)
+{
+	int first = 1;
+
+#define EV_KEY(k) sb_printf(s, "%s", pre), sb_printf(s, kv, k)
+#define EV_NUM(k, v)                                                           \
+	EV_KEY(k), sb_printf(s, "%llu%s", (unsigned long long)(v), post)
+	EV_NUM("strict", ev->strict);
+	EV_KEY("excused");
+	sb_printf(s, "{");
+	for (int x = 1; x < PR_NEXCUSE; x++)
+		for (int c = 0; c < PR_NCLASS; c++) {
+			if (!ev->excused[x][c])
+				continue;
+			sb_printf(s, "%s\"%s/%s\": %llu", first ? "" : ", ",
+				  pr_class_name(c), pr_excuse_name(x),
+				  (unsigned long long)ev->excused[x][c]);
+			first = 0;
+		}
+	sb_printf(s, "}%s", post);
+	if (ev->reads) {
+		EV_NUM("reads", ev->reads);
+		EV_NUM("quiet_reads", ev->quiet_reads);
+	}
+	if (ev->dax) {
+		EV_NUM("freed", ev->freed);
+		EV_NUM("reused", ev->reused);
+	}
+	if (ev->pmd_known) {
+		EV_NUM("pmd_rounds", ev->pmd_rounds);
+		EV_NUM("xfer_rounds", ev->xfer_rounds);
+	}
+#undef EV_NUM
+#undef EV_KEY
+}
+
 static void kmsg_list(struct sb *s, const char *kmsg)
 {
 	char line[512];
@@ -161,6 +202,8 @@ void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 			  (long long)res->vr.first_bad);
 		yaml_str(&s, "first", res->vr.first_msg);
 	}
+	if (res->vr.nblocks || res->ev.dax)
+		evidence(&s, &res->ev, "%s: ", "", "\n");
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)res->seed);
 	yaml_str(&s, "seed", num);
 	snprintf(replay, sizeof(replay), "--seed %llu --case '%s'",
@@ -229,6 +272,7 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 		  (unsigned long long)res->ops, (unsigned long long)res->xfers,
 		  r->duration_ms);
 	field(&s, "killed_by", pr_killed_by_name(res->killed_by));
+	evidence(&s, &res->ev, "\"%s\": ", ", ", "");
 	field(&s, "expected", r->expect ? r->expect->reason : NULL);
 	field(&s, "commit", r->expect ? r->expect->commit : NULL);
 	if (res->hang_op[0]) {

@@ -16,6 +16,7 @@
 
 #include "block.h"
 #include "csum.h"
+#include "judge.h"
 #include "verify.h"
 
 #define PR_VERIFY_MAX_LINES 8 /* diagnostic lines per pr_verify_range() */
@@ -328,37 +329,21 @@ struct esrc {
 	uint64_t pos0; /* file offset of the first block */
 };
 
-static int matches(const void *blk, size_t bs, const struct pr_expect *e)
-{
-	if (e->gen == PR_GEN_HOLE)
-		return all_zero(blk, bs);
-	return pr_verify_block(blk, bs, e, NULL) == PR_BLK_OK;
-}
-
-/* Against the model: the current state, else the state before. */
+/* Against the model: the current state, else the state before (the
+ * judge decides; nothing is excused here). */
 static enum pr_class classify_model(const void *blk, size_t bs,
 				    const struct pr_expect *cur,
 				    const struct pr_expect *prev,
 				    struct pr_blk_hdr *h)
 {
-	enum pr_class c;
+	struct pr_judgement j = {.cand = cur, .ncand = 1, .old = prev};
+	struct pr_verdict v = pr_judge(blk, bs, &j);
 
-	if (cur->gen == PR_GEN_ANY)
-		return PR_BLK_OK;
-	if (matches(blk, bs, cur))
-		return PR_BLK_OK;
-	if (prev && prev->gen != PR_GEN_ANY && prev->gen != PR_GEN_HOLE &&
-	    matches(blk, bs, prev))
-		c = cur->by_device ? PR_BLK_LOST : PR_BLK_STALE;
-	else if (cur->gen == PR_GEN_HOLE)
-		c = prev && prev->gen != PR_GEN_HOLE
-			    ? pr_verify_block(blk, bs, prev, NULL)
-			    : PR_BLK_CORRUPT;
-	else
-		c = pr_verify_block(blk, bs, cur, NULL);
-	pr_verify_block(blk, bs, cur->gen == PR_GEN_HOLE && prev ? prev : cur,
-			h);
-	return c;
+	if (v.cls != PR_BLK_OK)
+		pr_verify_block(blk, bs,
+				cur->gen == PR_GEN_HOLE && prev ? prev : cur,
+				h);
+	return v.cls;
 }
 
 static uint64_t verify_blocks(const unsigned char *p, size_t n, size_t bs,

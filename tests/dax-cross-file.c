@@ -18,16 +18,17 @@
 #include "layout.h"
 #include "mrmode.h"
 
-static const struct pr_daxrace mapping = {.rounds = 4};
-static const struct pr_daxrace pinned_rw = {.mr = &pr_mr_pinned_rw,
-					    .rounds = 4};
-static const struct pr_daxrace pinned_ro = {.mr = &pr_mr_pinned_ro,
-					    .rounds = 4};
-static const struct pr_daxrace odp = {.mr = &pr_mr_odp, .rounds = 4};
-static const struct pr_daxrace odp_read = {.xfer = PR_DAX_XFER_RDMA_READ,
-					   .mr = &pr_mr_odp};
-static const struct pr_daxrace odp_write = {.xfer = PR_DAX_XFER_RDMA_WRITE,
-					    .mr = &pr_mr_odp};
+static const struct pr_daxrace mapping = {.rounds = 4, .needs_reuse = 1};
+static const struct pr_daxrace pinned_rw = {
+	.mr = &pr_mr_pinned_rw, .rounds = 4, .needs_reuse = 1};
+static const struct pr_daxrace pinned_ro = {
+	.mr = &pr_mr_pinned_ro, .rounds = 4, .needs_reuse = 1};
+static const struct pr_daxrace odp = {
+	.mr = &pr_mr_odp, .rounds = 4, .needs_reuse = 1};
+static const struct pr_daxrace odp_read = {
+	.xfer = PR_DAX_XFER_RDMA_READ, .mr = &pr_mr_odp, .needs_reuse = 1};
+static const struct pr_daxrace odp_write = {
+	.xfer = PR_DAX_XFER_RDMA_WRITE, .mr = &pr_mr_odp, .needs_reuse = 1};
 static const struct pr_daxrace inject = {.rounds = 1, .inject_cross = 1};
 
 #define RDMA PR_NEED_RDMA

@@ -293,27 +293,14 @@ static int join_dio(struct cow *m)
  */
 static int spliced(struct cow *m, size_t i, const void *p)
 {
-	const unsigned char *blk = p;
 	static const uint32_t gens[] = {G_BASE, G_DIO_A, G_DIO_B};
 	unsigned char img[3][BS];
-	size_t pre[3], suf[3];
+	const unsigned char *v[3] = {img[0], img[1], img[2]};
 
-	for (int v = 0; v < 3; v++) {
-		stamp(m, i * BS, BS, ID_PARENT, gens[v],
-		      v ? PR_W_PWRITE : PR_W_MMAP, img[v]);
-		for (pre[v] = 0; pre[v] < BS && blk[pre[v]] == img[v][pre[v]];
-		     pre[v]++)
-			;
-		for (suf[v] = 0; suf[v] < BS && blk[BS - 1 - suf[v]] ==
-							img[v][BS - 1 - suf[v]];
-		     suf[v]++)
-			;
-	}
-	for (int a = 0; a < 3; a++)
-		for (int b = 0; b < 3; b++)
-			if (pre[a] + suf[b] >= BS)
-				return 1;
-	return 0;
+	for (int k = 0; k < 3; k++)
+		stamp(m, i * BS, BS, ID_PARENT, gens[k],
+		      k ? PR_W_PWRITE : PR_W_MMAP, img[k]);
+	return pr_judge_spliced(p, BS, v, 3);
 }
 
 static void child_block(struct cow *m, size_t i, struct child_view *cv)

@@ -24,6 +24,7 @@
 #include "backing.h"
 #include "peer.h"
 #include "pinrace.h"
+#include "rng.h"
 #include "verbs.h"
 #include "vmstat.h"
 #include "xfercheck.h"
@@ -77,10 +78,7 @@ struct churn {
 
 static uint64_t rnd(struct churn *m)
 {
-	m->rng ^= m->rng << 13;
-	m->rng ^= m->rng >> 7;
-	m->rng ^= m->rng << 17;
-	return m->rng;
+	return pr_rng(&m->rng);
 }
 
 static long long pages(const void *addr, size_t len)

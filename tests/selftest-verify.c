@@ -383,6 +383,120 @@ static const struct fault f_crc = {check_crc_equal, 0, PR_BLK_OK, 0, NULL};
 static const struct fault f_roundtrip = {check_roundtrip, 1, PR_BLK_OK, 0,
 					 NULL};
 
+/* Every class against every context: what the judge excuses, and why. */
+static const struct {
+	const struct fault *f;
+	enum pr_excuse ex; /* the one context that excuses it */
+} judged[] = {
+	{&f_ok, PR_EX_NONE},
+	{&f_stale, PR_EX_NONE},
+	{&f_lost, PR_EX_NONE},
+	{&f_future, PR_EX_IN_FLIGHT},
+	{&f_misplaced, PR_EX_MOVED},
+	{&f_cross, PR_EX_SOURCE}, /* the other file is the source */
+	{&f_other_run, PR_EX_NONE},
+	{&f_torn, PR_EX_IN_FLIGHT},
+	{&f_corrupt, PR_EX_IN_FLIGHT},
+	{&f_zero, PR_EX_HOLES},
+};
+
+static int judge_one(const struct fault *f, enum pr_excuse want_ex,
+		     enum pr_excuse x, const unsigned char *blk,
+		     const struct pr_stamp *st, char *why, size_t len)
+{
+	struct pr_expect e = {.file_id = FILE_ID,
+			      .gen = x == PR_EX_UNDEFINED ? PR_GEN_ANY : GEN,
+			      .offset = st->offset,
+			      .seed = st->seed,
+			      .by_device = f->by_device};
+	struct pr_judgement j = {.cand = &e,
+				 .ncand = 1,
+				 .allow = x ? PR_EXF(x) : 0,
+				 .src_id = FILE_ID + 1};
+	struct pr_verdict v = pr_judge(blk, BS, &j);
+	enum pr_class cls = x == PR_EX_UNDEFINED ? PR_BLK_OK : f->cls;
+	enum pr_excuse ex = x == PR_EX_UNDEFINED		  ? x
+			    : f->cls != PR_BLK_OK && x == want_ex ? x
+								  : PR_EX_NONE;
+
+	if (v.cls == cls && v.why == ex && v.strict == (x == PR_EX_NONE))
+		return 0;
+	snprintf(
+		why, len,
+		"%s block in context %s: judged %s, excused %s, strict %d; want %s, %s, %d",
+		pr_class_name(f->cls), pr_excuse_name(x), pr_class_name(v.cls),
+		pr_excuse_name(v.why), v.strict, pr_class_name(cls),
+		pr_excuse_name(ex), x == PR_EX_NONE);
+	return -1;
+}
+
+static int check_judge(struct pr_ctx *ctx, const struct fault *unused,
+		       enum pr_csum_alg alg, char *why, size_t len)
+{
+	unsigned char blk[BS];
+	struct pr_stamp st;
+
+	(void)unused;
+	stamp_of(victims[0], ctx->seed, &st);
+	for (size_t i = 0; i < sizeof(judged) / sizeof(judged[0]); i++) {
+		const struct fault *f = judged[i].f;
+
+		pr_blk_fill_alg(blk, BS, &st, alg);
+		if (f->inject)
+			f->inject(blk, &st, alg, victims[0]);
+		for (int x = PR_EX_NONE; x < PR_NEXCUSE; x++)
+			if (judge_one(f, judged[i].ex, x, blk, &st, why, len))
+				return -1;
+	}
+	return 0;
+}
+
+/*
+ * fork-cow's check that a block met mid-read is two versions of itself
+ * spliced at one point: a splice passes, a flipped byte, a third segment
+ * and a block of no version fail.
+ */
+static int check_splice(struct pr_ctx *ctx, const struct fault *unused,
+			enum pr_csum_alg alg, char *why, size_t len)
+{
+	static unsigned char v[2][BS], blk[BS];
+	const unsigned char *vers[2] = {v[0], v[1]};
+	struct pr_stamp st;
+	struct {
+		const char *what;
+		size_t cut, back; /* v0 up to cut, v1, v0 again from back */
+		int flip, want;
+	} cases[] = {
+		{"spliced at 1000", 1000, BS, 0, 1},
+		{"spliced inside the header", 20, BS, 0, 1},
+		{"spliced, one byte flipped", 1000, BS, 1, 0},
+		{"three segments", 1000, 3000, 0, 0},
+	};
+
+	(void)unused;
+	stamp_of(0, ctx->seed, &st);
+	pr_blk_fill_alg(v[0], BS, &st, alg);
+	st.gen++;
+	pr_blk_fill_alg(v[1], BS, &st, alg);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(blk, v[1], BS);
+		memcpy(blk, v[0], cases[i].cut);
+		memcpy(blk + cases[i].back, v[0] + cases[i].back,
+		       BS - cases[i].back);
+		if (cases[i].flip)
+			blk[2000] ^= 0x5a;
+		if (pr_judge_spliced(blk, BS, vers, 2) != cases[i].want) {
+			snprintf(why, len, "%s: spliced() said %d",
+				 cases[i].what, !cases[i].want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const struct fault f_judge = {check_judge, 1, PR_BLK_OK, 0, NULL};
+static const struct fault f_splice = {check_splice, 1, PR_BLK_OK, 0, NULL};
+
 static const struct pr_variant variants[] = {
 	{"stale", 0, &f_stale},
 	{"lost", 0, &f_lost},
@@ -396,6 +510,8 @@ static const struct pr_variant variants[] = {
 	{"ok", 0, &f_ok},
 	{"csum-hw-equals-sw", 0, &f_crc},
 	{"every-alg-roundtrip", 0, &f_roundtrip},
+	{"judge-every-class-every-context", 0, &f_judge},
+	{"fork-cow-splice", 0, &f_splice},
 	{NULL, 0, NULL},
 };
 
