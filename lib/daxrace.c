@@ -351,10 +351,10 @@ static void summarize(struct dr *d)
 	if (d->freed && !d->reused)
 		pr_note(res,
 			"no block A freed went to the other file this time: nothing could be exposed through A");
-	if (d->cfg->inject_cross && !d->inject_done && res->status == PR_PASS)
+	if (d->cfg->inject && !d->inject_done && res->status == PR_PASS)
 		pr_error(
 			res, 0,
-			"self-test: nothing was injected (the other file got no block)");
+			"self-test: nothing was injected (no round left a block untouched)");
 	res->ev.dax = 1;
 	res->ev.freed = d->freed;
 	res->ev.reused = d->reused;

@@ -46,13 +46,14 @@ struct pr_daxrace {
 	const struct pr_backing *src;  /* where the O_DIRECT source lives */
 	const struct pr_layout_op *op; /* NULL: the case's */
 	size_t file_size;	       /* 0: the profile's */
-	int pmd;    /* A must be mapped with 2 MiB entries (else SKIP); the
-		     * mapping is faulted in before each round (GUP-fast) and
-		     * the operation's range is 2 MiB aligned */
-	int rounds; /* 0: as many as the profile's duration allows */
-	int inject_cross; /* self-test: a block of B in A's mapping read */
-	int needs_reuse;  /* the hazard is the other file getting A's blocks:
-			   * a case where it got none is inconclusive */
+	int pmd;	 /* A must be mapped with 2 MiB entries (else SKIP); the
+			  * mapping is faulted in before each round (GUP-fast) and
+			  * the operation's range is 2 MiB aligned */
+	int rounds;	 /* 0: as many as the profile's duration allows */
+	int inject;	 /* self-test: an enum pr_inject fault in a block of A's
+			  * mapping read, outside what the round changed */
+	int needs_reuse; /* the hazard is the other file getting A's blocks:
+			  * a case where it got none is inconclusive */
 };
 
 void pr_daxrace_case(struct pr_ctx *ctx, const struct pr_case *c,

@@ -10,6 +10,7 @@
 
 #include "daxstate.h"
 #include "fsfill.h"
+#include "inject.h"
 #include "mrmode.h"
 #include "rng.h"
 
@@ -187,6 +188,51 @@ static void device_read(struct dr *d, uint32_t g)
 		dr_reopen(d);
 }
 
+/* The same expectation, field by field. */
+static int same(const struct pr_expect *a, const struct pr_expect *b)
+{
+	return a->file_id == b->file_id && a->gen == b->gen &&
+	       a->offset == b->offset && a->by_device == b->by_device;
+}
+
+/* Block @i holds what it held before the round, whatever the order. */
+static int untouched(const struct dr *d, size_t i)
+{
+	return same(&d->before[i], &d->op_only[i]) &&
+	       same(&d->before[i], &d->final1[i]) &&
+	       same(&d->before[i], &d->final2[i]);
+}
+
+/*
+ * Self-test: a fault where A's mapping was just read, which the judging
+ * must catch: a torn or corrupt block where the round left the data as
+ * it was, a stale or cross-file one anywhere (from the middle on).
+ */
+static void inject(struct dr *d, uint32_t g)
+{
+	int anywhere = d->cfg->inject == PR_INJ_STALE ||
+		       d->cfg->inject == PR_INJ_CROSS;
+
+	for (size_t k = 0; k < d->n; k++) {
+		size_t i = (d->n / 2 + k) % d->n;
+		struct pr_stamp s = {.file_id = A_ID,
+				     .gen = g,
+				     .offset = i * d->bs,
+				     .seed = d->seed,
+				     .writer = PR_W_PWRITE};
+
+		if (!anywhere && !untouched(d, i))
+			continue;
+		if (!pr_inject_block(d->rbuf + i * d->bs, d->bs, d->cfg->inject,
+				     &s, B_ID)) {
+			pr_diag("self-test: %s injected at %zu of the mapping read",
+				pr_inject_name(d->cfg->inject), i * d->bs);
+			d->inject_done++;
+		}
+		return;
+	}
+}
+
 /* Everything read after the round, judged. */
 static void check_round(struct dr *d, uint32_t g, size_t bl)
 {
@@ -196,12 +242,8 @@ static void check_round(struct dr *d, uint32_t g, size_t bl)
 		dr_judge(d, J_FILE, d->rbuf, 0, d->n, g, d->a.path,
 			 "file-after-round");
 	if (!d->partial && !dr_map_copy(d, d->rbuf, d->a.map, d->len)) {
-		/* self-test: B's first block where A's mapping is read */
-		if (d->cfg->inject_cross && bl) {
-			memcpy(d->rbuf + d->len / 2 / d->bs * d->bs, d->stage,
-			       d->bs);
-			d->inject_done++;
-		}
+		if (d->cfg->inject && !d->inject_done)
+			inject(d, g);
 		dr_judge(d, J_FILE, d->rbuf, 0, d->n, g, d->a.path,
 			 "mapping-after-round");
 	}

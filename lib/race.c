@@ -10,6 +10,7 @@
 
 #include "backing.h"
 #include "epochs.h"
+#include "inject.h"
 #include "layout.h"
 #include "mrfile.h"
 #include "mrmode.h"
@@ -37,6 +38,8 @@ struct race {
 	void *stage;		  /* the layout thread's rewrite buffer */
 	struct pr_expect *model;  /* the layout thread's: 2 n */
 	uint8_t *allow;		  /* the layout thread's: n */
+	enum pr_inject inject;	  /* self-test: a fault in a live read */
+	_Atomic int injected;
 };
 
 /*
@@ -344,6 +347,34 @@ static void *rdma_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Self-test: the fault the case names, once, in a block of a live file
+ * read that no window overlapped (judged strictly), of generation 2 or
+ * more (a stale block is its previous one).
+ */
+static void inject(struct race *r, struct rread *rd, void *buf, size_t len)
+{
+	for (size_t k = 0; k < len / r->bs; k++) {
+		size_t i = rd->b0 + k;
+		struct pr_stamp s = {.file_id = r->f->id,
+				     .gen = rd->e0[k],
+				     .offset = i * r->bs,
+				     .seed = r->seed,
+				     .writer = PR_W_PWRITE};
+
+		if (pr_epochs_allow(&r->layout, &rd->ls, i) ||
+		    pr_epochs_allow(&r->dev, &rd->ds, i) || s.gen < 2)
+			continue;
+		if (pr_inject_block((char *)buf + k * r->bs, r->bs, r->inject,
+				    &s, r->src->id))
+			continue;
+		pr_diag("self-test: %s injected at %zu of a live %s read",
+			pr_inject_name(r->inject), i * r->bs, r->f->path);
+		atomic_store(&r->injected, 1);
+		return;
+	}
+}
+
 static void *file_thread(void *arg)
 {
 	struct race *r = arg;
@@ -370,6 +401,9 @@ static void *file_thread(void *arg)
 			got = PR_CALL(w, "pread", off, len,
 				      pread(r->f->fd, buf, len, off));
 		read_end(r, &rd);
+		if (got == (ssize_t)len && r->inject &&
+		    !atomic_load(&r->injected))
+			inject(r, &rd, buf, len);
 		if (got == (ssize_t)len)
 			judge_read(r, &rd, buf, len,
 				   by_map ? "race-mapping-read"
@@ -468,6 +502,8 @@ void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 	k->stretch = 1;
 	r.f = &r.mf.f;
 	r.src = &r.mf.src;
+	if (c->variant && c->variant->priv)
+		r.inject = *(const enum pr_inject *)c->variant->priv;
 	pthread_rwlock_init(&r.restamp, NULL);
 	if (setup(&r))
 		goto out;
@@ -497,6 +533,10 @@ void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 		(unsigned long long)ctx->seed,
 		(unsigned long long)res->ev.quiet_reads,
 		(unsigned long long)res->ev.reads);
+	if (r.inject && !atomic_load(&r.injected) && res->status == PR_PASS)
+		pr_error(
+			res, 0,
+			"self-test: nothing was injected (no strict block of generation 2 or more was read)");
 	pr_core_conclude(k, "every read met a layout change");
 out:
 	teardown(&r);

@@ -15,6 +15,7 @@
  */
 #include "backing.h"
 #include "daxrace.h"
+#include "inject.h"
 #include "layout.h"
 #include "mrmode.h"
 
@@ -29,7 +30,7 @@ static const struct pr_daxrace odp_read = {
 	.xfer = PR_DAX_XFER_RDMA_READ, .mr = &pr_mr_odp, .needs_reuse = 1};
 static const struct pr_daxrace odp_write = {
 	.xfer = PR_DAX_XFER_RDMA_WRITE, .mr = &pr_mr_odp, .needs_reuse = 1};
-static const struct pr_daxrace inject = {.rounds = 1, .inject_cross = 1};
+static const struct pr_daxrace inject = {.rounds = 1, .inject = PR_INJ_CROSS};
 
 #define RDMA PR_NEED_RDMA
 #define ODP (PR_NEED_RDMA | PR_NEED_ODP)
