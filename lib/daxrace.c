@@ -20,6 +20,7 @@
 #include "daxstate.h"
 #include "fsfill.h"
 #include "mrmode.h"
+#include "xferverdict.h"
 
 /* --- the transfer thread ------------------------------------------------ */
 
@@ -48,6 +49,7 @@ static void *xfer_thread(void *arg)
 			d->x_errno = got < 0 ? errno : 0;
 		} else {
 			int write = d->cfg->xfer == PR_DAX_XFER_RDMA_WRITE;
+			struct pr_xfer_result x;
 
 			rc = CALL(d, W_XFER, write ? "RDMA WRITE" : "RDMA READ",
 				  d->x_off, d->x_len,
@@ -55,14 +57,15 @@ static void *xfer_thread(void *arg)
 					       d->x_len,
 					       d->ctx->prof.cqe_timeout_ms, err,
 					       sizeof(err)));
+			x = pr_xfer_decode(rc);
 			got = rc ? -1 : (ssize_t)d->x_len;
-			d->x_errno = rc < 0 ? -rc : rc ? EIO : 0;
+			d->x_errno = x.err;
 			/* a completion error while the layout moved (an ODP
 			 * fault past EOF, or no space to fill a hole): the
 			 * device side starts afresh; a completion that never
 			 * came is an error of its own */
-			if (rc == -ETIMEDOUT)
-				dr_fail(d, err, ETIMEDOUT);
+			if (x.kind == PR_XFER_NO_COMPLETION)
+				dr_fail(d, err, x.err);
 			if (rc)
 				dr_reopen(d);
 		}

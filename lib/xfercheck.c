@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Transfers and verifications that report into a case's result. */
 #include "xfercheck.h"
+#include "xferverdict.h"
 
 int pr_xfer(struct pr_ctx *ctx, struct pr_result *res, struct pr_rdma *r,
 	    int write, struct ibv_mr *mr, size_t off, size_t len)
@@ -10,8 +11,10 @@ int pr_xfer(struct pr_ctx *ctx, struct pr_result *res, struct pr_rdma *r,
 			      err, sizeof(err));
 
 	if (rc) {
-		pr_error(res, rc < 0 ? -rc : 0, "RDMA %s: %s",
-			 write ? "WRITE" : "READ", err);
+		struct pr_xfer_result x = pr_xfer_decode(rc);
+
+		pr_error(res, x.kind == PR_XFER_COMPLETION_ERROR ? 0 : x.err,
+			 "RDMA %s: %s", write ? "WRITE" : "READ", err);
 		return -1;
 	}
 	res->xfers++;

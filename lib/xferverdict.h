@@ -17,6 +17,21 @@
 
 #include <stdint.h>
 
+/* What happened to a transfer: pr_rdma_xfer()'s int, typed (the one
+ * decoder of it). */
+enum pr_xfer_kind {
+	PR_XFER_DONE,		  /* it completed */
+	PR_XFER_NOT_POSTED,	  /* posting or waiting failed: err */
+	PR_XFER_NO_COMPLETION,	  /* none within the timeout (ETIMEDOUT) */
+	PR_XFER_COMPLETION_ERROR, /* completed with an error status */
+};
+struct pr_xfer_result {
+	enum pr_xfer_kind kind;
+	int err;    /* an errno: EIO for a completion error, 0 when done */
+	int status; /* the ibv_wc_status of a completion error */
+};
+struct pr_xfer_result pr_xfer_decode(int rc);
+
 enum pr_xfer_verdict {
 	PR_XV_OK,
 	PR_XV_RACED,

@@ -117,6 +117,18 @@ totals() {
 	done
 }
 
+# What the races proved: blocks judged strictly per test, inconclusive
+# race cases (results.jsonl's evidence fields, lib/judge.h).
+evidence() {
+	records | jq -r -s '
+		map(select(.reads != null or .freed != null)) as $r
+		| if ($r | length) == 0 then empty else
+		  "strictly judged blocks: " + ($r | group_by(.test)
+			| map("\(.[0].test) \(map(.strict // 0) | add)") | join(", ")),
+		  "inconclusive race cases: \($r | map(select(.status == "skip"
+			and ((.detail // "") | startswith("inconclusive: ")))) | length) of \($r | length)" end'
+}
+
 {
 	[ "${dirs[0]}" = . ] || { kernels | table && echo; }
 	matrix | table
@@ -130,4 +142,5 @@ totals() {
 		printf '%s\n' "$grouped" | table
 	fi
 	totals
+	evidence
 } | tee "$run/matrix.txt"

@@ -16,6 +16,7 @@
 #include "backing.h"
 #include "mrfile.h"
 #include "mrmode.h"
+#include "xfercheck.h"
 
 struct dd {
 	struct pr_ctx *ctx;
@@ -44,30 +45,14 @@ static void check(struct dd *d, const void *buf, uint32_t gen, int by_device,
 			      .gen = gen,
 			      .seed = d->ctx->seed,
 			      .by_device = by_device};
-	struct pr_vreport vr;
 
-	pr_vreport_init(&vr);
-	pr_verify_range(buf, d->m.f.len, d->bs, &e, d->m.f.path,
-			d->res->vr.ndumped < PR_VERIFY_MAX_DUMPS
-				? pr_dumpdir(d->ctx)
-				: NULL,
-			label, &vr);
-	pr_result_verified(d->res, &vr, 1);
+	pr_check(d->ctx, d->res, buf, d->m.f.len, d->bs, &e, d->m.f.path,
+		 label);
 }
 
 static int xfer(struct dd *d, int write, size_t off, size_t len)
 {
-	char err[256];
-	int rc = pr_rdma_xfer(&d->m.rdma, write, d->m.mr, off, len,
-			      d->ctx->prof.cqe_timeout_ms, err, sizeof(err));
-
-	if (rc) {
-		pr_error(d->res, rc < 0 ? -rc : 0, "RDMA %s: %s",
-			 write ? "WRITE" : "READ", err);
-		return -1;
-	}
-	d->res->xfers++;
-	return 0;
+	return pr_xfer(d->ctx, d->res, &d->m.rdma, write, d->m.mr, off, len);
 }
 
 /* A READ from the middle of a page returns exactly the CPU's bytes. */
