@@ -42,11 +42,20 @@ static void *xfer_thread(void *arg)
 		last = r;
 		atomic_store(&d->started, r);
 		if (d->cfg->xfer == PR_DAX_XFER_ODIRECT) {
-			got = CALL(d, W_XFER, "pread O_DIRECT into the mapping",
-				   d->x_off, d->x_len,
-				   pread(d->s_fd, (char *)d->a.map + d->x_off,
-					 d->x_len, d->x_off));
-			d->x_errno = got < 0 ? errno : 0;
+			/* with cfg->stream, again and again until the change
+			 * has returned: O_DIRECT in flight when it starts */
+			do {
+				got = CALL(d, W_XFER,
+					   "pread O_DIRECT into the mapping",
+					   d->x_off, d->x_len,
+					   pread(d->s_fd,
+						 (char *)d->a.map + d->x_off,
+						 d->x_len, d->x_off));
+				d->x_errno = got < 0 ? errno : 0;
+				d->x_streamed++;
+			} while (d->cfg->stream && got == (ssize_t)d->x_len &&
+				 atomic_load(&d->changed) != r &&
+				 !pr_core_expired(&d->k));
 		} else {
 			int write = d->cfg->xfer == PR_DAX_XFER_RDMA_WRITE;
 			struct pr_xfer_result x;
@@ -330,6 +339,10 @@ static void summarize(struct dr *d)
 		(unsigned long long)d->rounds, d->op->name,
 		xfer_name(d->cfg->xfer), (unsigned long long)d->x_ok,
 		(unsigned long long)d->x_failed);
+	if (d->cfg->stream)
+		pr_note(res,
+			"%llu O_DIRECT reads in all, repeated while each change ran",
+			(unsigned long long)d->x_streamed);
 	pr_note(res,
 		"the other file got %llu of the %llu blocks A freed (it took %llu KiB a round)",
 		(unsigned long long)d->reused, (unsigned long long)d->freed,

@@ -50,6 +50,9 @@ struct pr_daxrace {
 			  * mapping is faulted in before each round (GUP-fast) and
 			  * the operation's range is 2 MiB aligned */
 	int rounds;	 /* 0: as many as the profile's duration allows */
+	int stream;	 /* O_DIRECT reads repeated until the change returns, so
+			  * one is in flight when it starts (2 MiB ranges with pmd)
+			  */
 	int inject;	 /* self-test: an enum pr_inject fault in a block of A's
 			  * mapping read, outside what the round changed */
 	int needs_reuse; /* the hazard is the other file getting A's blocks:

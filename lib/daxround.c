@@ -104,11 +104,14 @@ long dr_prefault(struct dr *d, int *pmd)
 /* --- the layout thread: one round ---------------------------------------- */
 
 /* A block-aligned range; for the layout, clear of the last unit (collapse
- * must leave something after it), in 2 MiB units with cfg->pmd. */
+ * must leave something after it), in 2 MiB units with cfg->pmd (and so
+ * the streamed transfer's). */
 static void pick(struct dr *d, uint64_t *s, size_t *off, size_t *len,
 		 int for_layout)
 {
-	size_t unit = for_layout && d->cfg->pmd ? PMD_SIZE / d->bs : 1;
+	size_t unit = (for_layout || d->cfg->stream) && d->cfg->pmd
+			      ? PMD_SIZE / d->bs
+			      : 1;
 	size_t n = d->n / unit;
 
 	if (for_layout && n > 1)
@@ -317,6 +320,7 @@ int dr_round(struct dr *d, uint32_t r, uint64_t *s)
 			;
 	}
 	rc = CALL(d, W_LAYOUT, d->op->name, l.off, l.len, d->op->apply(&l));
+	atomic_store(&d->changed, r);
 	d->partial = rc == -ENOSPC;
 	if (rc == -EOPNOTSUPP || rc == -ENOTTY) {
 		d->k.skip_errno = -rc;

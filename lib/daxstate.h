@@ -51,6 +51,8 @@ struct dr {
 	uint64_t *phys_before, *phys_after, *phys_b;
 	/* the round in flight */
 	_Atomic uint32_t go, started, done;
+	_Atomic uint32_t changed; /* the round whose change has returned */
+	uint64_t x_streamed;	  /* O_DIRECT reads, with cfg->stream */
 	_Atomic int quit; /* the layout thread is done: so is the transfer */
 	size_t x_off, x_len;
 	ssize_t x_got; /* bytes the transfer moved, -1: it failed */
