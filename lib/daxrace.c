@@ -374,9 +374,11 @@ static void summarize(struct dr *d)
 	res->ev.dax = 1;
 	res->ev.freed = d->freed;
 	res->ev.reused = d->reused;
-	if (d->cfg->pmd) {
+	/* PMD-mapped while the O_DIRECT transfers ran: counted before each
+	 * round with cfg->pmd; never without (A is not faulted 2 MiB-wise) */
+	if (d->cfg->pmd || d->cfg->xfer == PR_DAX_XFER_ODIRECT) {
 		res->ev.pmd_known = 1;
-		res->ev.pmd_rounds = d->pmd_rounds;
+		res->ev.pmd_rounds = d->cfg->pmd ? d->pmd_rounds : 0;
 		res->ev.xfer_rounds = d->rounds;
 	}
 	if (d->cfg->needs_reuse && !d->reused && res->status == PR_PASS)
