@@ -375,8 +375,9 @@ static void summarize(struct dr *d)
 	res->ev.freed = d->freed;
 	res->ev.reused = d->reused;
 	/* PMD-mapped while the O_DIRECT transfers ran: counted before each
-	 * round with cfg->pmd; never without (A is not faulted 2 MiB-wise) */
-	if (d->cfg->pmd || d->cfg->xfer == PR_DAX_XFER_ODIRECT) {
+	 * round with cfg->pmd; never when A is smaller than 2 MiB */
+	if (d->cfg->pmd ||
+	    (d->cfg->xfer == PR_DAX_XFER_ODIRECT && d->len < PMD_SIZE)) {
 		res->ev.pmd_known = 1;
 		res->ev.pmd_rounds = d->cfg->pmd ? d->pmd_rounds : 0;
 		res->ev.xfer_rounds = d->rounds;
