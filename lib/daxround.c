@@ -119,10 +119,16 @@ static void pick(struct dr *d, uint64_t *s, size_t *off, size_t *len,
 	pr_rng_range(s, n, unit * d->bs, off, len);
 }
 
-/* B takes all there is: what A freed and the slack, until ENOSPC. */
+/*
+ * B takes all there is: what A freed and the slack, until ENOSPC.  Freed
+ * blocks may be held back until the freeing is committed (XFS's busy
+ * extents, ext4's journal): at the first ENOSPC, commit and go on once,
+ * so that B gets them.
+ */
 static size_t write_b(struct dr *d, uint32_t g)
 {
 	size_t done = 0;
+	int synced = 0;
 
 	dr_stamp(d, d->stage, 0, d->blen, B_ID, g, PR_W_PWRITE);
 	while (done < d->blen) {
@@ -130,11 +136,13 @@ static size_t write_b(struct dr *d, uint32_t g)
 		ssize_t w = CALL(d, W_LAYOUT, "pwrite the other file", done, n,
 				 pwrite(d->b.fd, d->stage + done, n, done));
 
-		if (w <= 0)
+		if (w > 0)
+			done += w / d->bs * d->bs;
+		if (w > 0 && (size_t)w == n)
+			continue;
+		if (synced++)
 			break;
-		done += w / d->bs * d->bs;
-		if ((size_t)w < n)
-			break;
+		CALL(d, W_LAYOUT, "syncfs", 0, 0, syncfs(d->b.fd));
 	}
 	return done;
 }
