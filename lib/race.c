@@ -310,7 +310,7 @@ static int device_write(struct race *r, size_t off, size_t len)
 	int rc;
 
 	pthread_rwlock_rdlock(&r->restamp);
-	stamp(r, (char *)r->mf.rdma.buf + off, b0, b1, 0, PR_W_RDMA);
+	stamp(r, r->mf.rdma.buf, b0, b1, 0, PR_W_RDMA);
 	pr_epochs_open(&r->dev, b0, b1, NULL);
 	rc = rdma_xfer(r, 1, off, len, atomic_load(&r->layout.seq));
 	pr_epochs_close(&r->dev, b0, b1, 0);
@@ -335,8 +335,8 @@ static void *rdma_thread(void *arg)
 			rc = rdma_xfer(r, 0, off, len, rd.ls.seq0);
 			read_end(r, &rd);
 			if (!rc)
-				judge_read(r, &rd, (char *)r->mf.rdma.buf + off,
-					   len, "race-device-read");
+				judge_read(r, &rd, r->mf.rdma.buf, len,
+					   "race-device-read");
 		} else {
 			rc = device_write(r, off, len);
 		}
