@@ -5,8 +5,8 @@
  * a torn block, a corrupt header or a stale block is injected into what
  * the file's mapping read returned; the round's own judging must catch
  * and classify it, so each case must end as a fail with that finding
- * (tests/expectations.txt says which).  A pass means the engine stopped
- * judging.  See lib/daxrace.h.
+ * (musts below); one that does not fails as a self-test: the engine
+ * stopped judging.  See lib/daxrace.h.
  */
 #include "backing.h"
 #include "daxrace.h"
@@ -23,11 +23,19 @@ static const struct pr_variant variants[] = {
 	{}};
 static const struct pr_backing *const backings[] = {&pr_backing_fsdax, NULL};
 
+static const struct pr_must musts[] = {
+	{"*/selftest-inject-torn", "fail:torn", 0},
+	{"*/selftest-inject-corrupt", "fail:torn", 0},
+	{"*/selftest-inject-stale", "fail:stale-read", 0},
+	{},
+};
+
 static const struct pr_test test = {
 	.name = "race-inject-dax",
 	.desc = "faults injected into a live DAX race's reads are caught and classified",
 	.backings = backings,
 	.variants = variants,
+	.musts = musts,
 	.body = pr_daxrace_case,
 };
 

@@ -5,8 +5,8 @@
  * torn block, a corrupt header or a stale block is injected into what a
  * file read just returned, in a block judged strictly (no layout change
  * overlapped it); the race's own judging must catch and classify it, so
- * each case must end as a fail with that finding (tests/expectations.txt
- * says which).  A pass means the race engine stopped judging.
+ * each case must end as a fail with that finding (musts below).  A pass means
+ * the race engine stopped judging.
  */
 #include "backing.h"
 #include "inject.h"
@@ -25,6 +25,13 @@ static const struct pr_backing *const backings[] = {&pr_backing_xfs, NULL};
 static const struct pr_mr_mode *const mrs[] = {&pr_mr_pinned_ro, NULL};
 static const struct pr_layout_op *const ops[] = {&pr_op_extend, NULL};
 
+static const struct pr_must musts[] = {
+	{"*/selftest-inject-torn", "fail:torn", 0},
+	{"*/selftest-inject-corrupt", "fail:torn", 0},
+	{"*/selftest-inject-stale", "fail:stale-read", 0},
+	{},
+};
+
 static const struct pr_test test = {
 	.name = "race-inject-pagecache",
 	.desc = "faults injected into a live page-cache race's reads are caught and classified",
@@ -33,6 +40,7 @@ static const struct pr_test test = {
 	.mrs = mrs,
 	.ops = ops,
 	.variants = variants,
+	.musts = musts,
 	.body = pr_race_case,
 };
 
