@@ -28,6 +28,10 @@ usage: ./run.sh [options]
                      why; in a guest its kernel decides that); boots nothing
   --results DIR      where run folders go (default: results/)
   --timeout S        outer limit for each guest boot (default 2400)
+  --accel MODE       auto (default: KVM with -cpu host when a test guest runs under
+                     it, else TCG, saying why), kvm (or exit 3 naming why not), tcg
+  --jobs N           boot up to N kernels' guests at once (default: from the cores
+                     and the memory, at most one per kernel)
   --host             no VM: use this machine's RDMA device and --scratch
   --scratch DIR      with --host: a page-cache filesystem directory to use
   --dax DIR          with --host: a filesystem-DAX directory to use
@@ -52,10 +56,11 @@ USAGE
 argv=("$@")
 specs=() modules='' glob='*' profile=quick seed='' list=0 compare=()
 base="$top/results" timeout=2400 host=0 scratch='' dax='' device='' config=''
+accel_mode=auto jobs=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel | --modules | --tests | --profile | --seed | --results | \
-		--timeout | --scratch | --dax | --device | --config | --compare)
+		--timeout | --scratch | --dax | --device | --config | --compare | --accel | --jobs)
 		need_arg "$@" ;;
 	esac
 	case $1 in
@@ -73,6 +78,8 @@ while [ $# -gt 0 ]; do
 	--dax) dax=$2; shift ;;
 	--device) device=$2; shift ;;
 	--config) config=$2; shift ;;
+	--accel) accel_mode=$2; shift ;;
+	--jobs) jobs=$2; shift ;;
 	--compare)
 		[[ $# -ge 3 && -n $2 && -n $3 ]] || die 2 "--compare needs two results: OLD NEW"
 		need_arg "$1" "$3"
@@ -143,6 +150,12 @@ else
 fi
 
 bash "$top/setup/deps.sh" || die 3 "installing dependencies failed"
+if [ $host = 0 ]; then
+	. "$top/setup/accel.sh"
+	accel_choose "$accel_mode" || die 3 "$ACCEL_WHY"
+	[ "$accel_mode" = tcg ] || log "accelerator: $ACCEL ($ACCEL_WHY)"
+	export PINRACE_ACCEL=$ACCEL
+fi
 make -s -C "$top" all || die 3 "build failed"
 
 # --list for guests: the cases each kernel would run, no guest booted (what
@@ -212,6 +225,10 @@ for i in "${!kdirs[@]}"; do
 	printf '%s\t%s\t%s\t%s\n' "${kdirs[i]}" "${knames[i]}" "${kvers[i]}" "${kpkgs[i]}"
 	mkdir -p "$run/${kdirs[i]}"
 done >"$run/kernels.tsv"
+if [ $host = 0 ]; then
+	export PINRACE_ACCEL_FILE=$run/accel.txt
+	printf 'requested: %s\naccel: %s\nreason: %s\n' "$accel_mode" "$ACCEL" "$ACCEL_WHY" >"$PINRACE_ACCEL_FILE"
+fi
 log "$(printf '%s ' "${kvers[@]}")| profile $profile | results in $run"
 
 # Children run in the background so that INT and TERM reach them.
@@ -245,8 +262,28 @@ overall() {
 	echo 0
 }
 
-rcs=() spent=0
-for i in "${!kdirs[@]}"; do
+rcs=() spent=0 t_run=$SECONDS
+[ -n "$jobs" ] || jobs=$(bash "$top/setup/jobs.sh" --default ${#kdirs[@]})
+if [ $host = 0 ] && [ "$jobs" -gt 1 ] && [ ${#kdirs[@]} -gt 1 ]; then
+	# Side by side (setup/jobs.sh); each kernel's status.txt has its exit.
+	jargs=()
+	for i in "${!kdirs[@]}"; do
+		printf '%s\n' "${kenvs[i]}" >"$run/${kdirs[i]}/.kernel-env"
+		jargs+=(--kernel "$run/${kdirs[i]}" "${knames[i]} ${kvers[i]}")
+	done
+	log "${#kdirs[@]} kernels, up to $jobs guests at once"
+	run_child bash "$top/setup/jobs.sh" --jobs "$jobs" --timeout "$timeout" "${jargs[@]}" -- "${guest_args[@]}"
+	rc=$?
+	case $rc in 130 | 143) exit $rc ;; esac
+	for i in "${!kdirs[@]}"; do
+		rc=$(sed -n 's/^exit: //p' "$run/${kdirs[i]}/status.txt" 2>/dev/null)
+		rcs+=("${rc:-3}")
+	done
+	kdirs_seq=()
+else
+	kdirs_seq=("${!kdirs[@]}")
+fi
+for i in "${kdirs_seq[@]}"; do
 	kdir=$run/${kdirs[i]}
 	[ $host = 1 ] || eval "${kenvs[i]}"
 	export KVER KIMAGE MODROOT KPKG
@@ -262,6 +299,11 @@ for i in "${!kdirs[@]}"; do
 	spent=$((spent + $(sed -n 's/^seconds: //p' "$kdir/status.txt" 2>/dev/null || echo 0)))
 done
 
+[ ${#kdirs[@]} -eq 1 ] || log "${#kdirs[@]} kernels in $(((SECONDS - t_run) / 60))m$(printf '%02d' $(((SECONDS - t_run) % 60)))s: $(
+	for i in "${!kdirs[@]}"; do
+		s=$(sed -n 's/^seconds: //p' "$run/${kdirs[i]}/status.txt" 2>/dev/null)
+		printf '%s %dm%02ds; ' "${kvers[i]}" $((${s:-0} / 60)) $((${s:-0} % 60))
+	done | sed 's/; $//')"
 bash "$top/setup/summary.sh" "$run"
 bash "$top/setup/junit.sh" "$run" || warn "junit.xml not written"
 bash "$top/setup/report.sh" "$run" || warn "report.html not written"

@@ -140,4 +140,6 @@ validate_run_args() {
 	[ "$list" = 1 ] || arg_results --results "$base"
 	[ -z "$config" ] || arg_text_file --config "$config"
 	[ -z "$modules" ] || arg_dir --modules "$modules"
+	[[ $accel_mode =~ ^(auto|kvm|tcg)$ ]] || die 2 "--accel wants auto, kvm or tcg, not $(argq "$accel_mode")"
+	[ -z "$jobs" ] || arg_int --jobs "$jobs" 1 64
 }

@@ -118,6 +118,8 @@ cli 2 "an empty kernel in the list" -- --kernel ,debian:sid
 cli 2 "--modules without a bzImage" -- --kernel debian:sid --modules /tmp
 cli 2 "a bzImage:MODDIR whose MODDIR is missing" -- --kernel "$top/Makefile:/nonexistent/mods"
 cli 2 "--kernel with --host" -- --host --scratch /tmp --kernel debian:sid
+cli 2 "an unknown --accel" -- --accel xen
+cli 2 "--jobs 0" -- --jobs 0
 cli 2 "--compare with one folder" -- --compare /tmp
 cli 2 "--compare a missing folder" -- --compare /nonexistent/a /nonexistent/b
 cli 4 "--host without an RDMA device" -- --host --scratch /tmp

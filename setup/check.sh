@@ -168,7 +168,7 @@ matrix_check() {
 	local rc run d kdirs
 	log "quick profile on: $kernels"
 	"$top/run.sh" --kernel "${kernels// /,}" --tests "${PINRACE_CHECK_TESTS:-*}" \
-		--results "$out/vm"
+		--results "$out/vm" --jobs "${PINRACE_CHECK_JOBS:-$(bash "$top/setup/jobs.sh" --default 3)}"
 	rc=$?
 	run=$(readlink -f "$out/vm/latest")
 	if [ $rc -ge 2 ]; then

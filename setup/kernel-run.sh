@@ -15,7 +15,9 @@
 # PINRACE_SEED, and PINRACE_SELFTEST_CRASH (first boot only; see run-tests.sh).
 #
 # Progress: on a terminal one live line (kernel, test i of N, elapsed,
-# estimate left); otherwise one line per finished test.
+# estimate left); otherwise one line per finished test. With
+# PINRACE_LIVE_FILE (setup/jobs.sh) the live line goes to that file, for
+# the line that shows every kernel running at once.
 # A hang: the guest is stopped when no case finished for the per-case
 # timeout plus PINRACE_HANG_MARGIN (default 120) seconds, or at --timeout.
 # After PINRACE_MAX_CRASHES (default 5) crashes the kernel's run stops.
@@ -63,8 +65,9 @@ hms() { # SECONDS -> 1h02m, 3m05s, 42s
 	else printf '%ds' "$s"; fi
 }
 
+livefile=${PINRACE_LIVE_FILE:-}
 line_out() { # a finished line (clears the live line first)
-	[ "$live" = 1 ] && printf '\r\033[K' >&2
+	[ "$live" = 1 ] || { [ -n "$livefile" ] && [ $tty = 1 ]; } && printf '\r\033[K' >&2
 	live=0
 	printf '%s: %s\n' "$PINRACE_PROG" "$*" >&2
 }
@@ -96,6 +99,11 @@ show_live() {
 		what="between tests"
 	fi
 	est=$(estimate "$n") && est=", ~$(hms "$est") left" || est=''
+	if [ -n "$livefile" ]; then
+		printf '[%s %s] %s, %s done, %s' "$pos" "$label" "$what" "$n" \
+			"$(hms $((SECONDS - t_kernel)))" >"$livefile.tmp" && mv "$livefile.tmp" "$livefile"
+		return 0
+	fi
 	printf '\r\033[K[%s %s] %s, %s cases done, %s elapsed%s' "$pos" "$label" \
 		"$what" "$n" "$(hms $((SECONDS - t_kernel)))" "$est" >&2
 	live=1
@@ -331,6 +339,7 @@ line_out "[$pos $label] finished in $(hms $((SECONDS - t_kernel))), $boots boot(
 	echo "exit: $rc"
 	echo "boots: $boots"
 	echo "seconds: $((SECONDS - t_kernel))"
+	[ $host = 1 ] || [ ! -s "$kdir/accel" ] || echo "accel: $(cat "$kdir/accel")"
 	for r in "${reasons[@]}"; do echo "reason: $r"; done
 } >"$kdir/status.txt"
 exit "$rc"

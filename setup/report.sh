@@ -30,9 +30,10 @@ kernel_meta() {
 			--arg release "$(kernel_field "$run" "$d" 3)" --arg pkg "$(kernel_field "$run" "$d" 4)" \
 			--arg exit "$(sed -n 's/^exit: //p' "$run/$d/status.txt" 2>/dev/null)" \
 			--arg boots "$(sed -n 's/^boots: //p' "$run/$d/status.txt" 2>/dev/null)" \
+			--arg accel "$(sed -n 's/^accel: //p' "$run/$d/status.txt" 2>/dev/null)" \
 			--arg reasons "$(sed -n 's/^reason: //p' "$run/$d/status.txt" 2>/dev/null)" \
 			--arg files "$(cd "$run/$d" && ls -1 -- *.log *.tap manifest.txt status.txt 2>/dev/null)" \
-			'{dir: $dir, spec: $spec, release: $release, pkg: $pkg, exit: $exit, boots: $boots,
+			'{dir: $dir, spec: $spec, release: $release, pkg: $pkg, exit: $exit, boots: $boots, accel: $accel,
 			  reasons: ($reasons | split("\n") | map(select(length > 0))),
 			  files: ($files | split("\n") | map(select(length > 0)))}'
 	done < <(kernel_dirs "$run")
@@ -104,6 +105,7 @@ def exitword: {"": "-", "0": "ok", "1": "unexpected results", "3": "broken setup
  | "<tr><td>\($i + 1)</td><td>\($k.spec | h)</td><td>\($k.release | h)</td><td>\($k.pkg | h)</td>"
  + "<td class=\"\(if ($k.exit == "" or $k.exit == "0" or $k.exit == "1") then "" else "bad" end)\">\($k.exit | exitword | h)"
  + (if ($k.boots | tonumber? // 1) > 1 then ", \($k.boots) boots" else "" end)
+ + (if ($k.accel // "") != "" then " (\($k.accel | h))" else "" end)
  + ($k.reasons | map("<br>" + h) | join("")) + "</td><td>"
  + ([$k.files[] | select(test("\\.log$") or . == "manifest.txt" or . == "status.txt") | select(test("\\.stderr$") | not)
     | link("\($k.dir)/\(.)"; .)] | join(" ")) + "</td></tr>"),

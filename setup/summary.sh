@@ -24,7 +24,7 @@ fi
 table() { sed 's/\t\t/\t-\t/g; s/\t\t/\t-\t/g; s/\t$/\t-/' | column -t -s $'\t'; }
 
 kernels() {
-	local d st why
+	local d st why acc
 	for d in "${dirs[@]}"; do
 		st=$(sed -n 's/^exit: //p' "$run/$d/status.txt" 2>/dev/null)
 		why=$(sed -n 's/^reason: //p' "$run/$d/status.txt" 2>/dev/null | head -n1)
@@ -38,6 +38,8 @@ kernels() {
 		12) st='did not boot' ;;
 		*) st="exit $st" ;;
 		esac
+		acc=$(sed -n 's/^accel: //p' "$run/$d/status.txt" 2>/dev/null)
+		[ -z "$acc" ] || st+=" ($acc)"
 		printf '%s\t%s\t%s\t%s\n' "$(kernel_field "$run" "$d" 2)" "$d" "$st" "${why:0:110}"
 	done
 }

@@ -19,6 +19,12 @@
 # /var/tmp) that lives as long as the boot; the guest carves it into
 # namespaces (setup/nvdimm-guest.sh).
 # PINRACE_BOOT_TIMEOUT (default 300 s) bounds the wait for guest-init to start.
+# PINRACE_ACCEL (tcg, or kvm: -cpu host) picks the accelerator; the run's
+# PINRACE_ACCEL_FILE, when it names one ("accel: tcg" after a fallback),
+# overrides it. A KVM boot that never reaches guest-init (within
+# PINRACE_KVM_BOOT_TIMEOUT, default 60 s) is booted again under TCG, said in
+# one line and written to PINRACE_ACCEL_FILE, so the run's later boots use
+# TCG too. DIR/accel names the accelerator of the last boot.
 # PINRACE_SMP (2), PINRACE_KERNEL_ARGS (appended to the kernel command line) and
 # PINRACE_QEMU (qemu-system-x86_64) adjust the machine. --kpkg (else $KPKG,
 # else what kernel.sh recorded in MODROOT) names the kernel in the manifest.
@@ -104,8 +110,14 @@ cmdline="console=ttyS0,115200 panic=-1 oops=panic"
 cmdline+=" memmap=${pmem_mib}M!4G memmap=${pmem_mib}M!$((4096 + pmem_mib))M"
 cmdline+=" pinrace.init=$project/setup/guest-init.sh ${PINRACE_KERNEL_ARGS:-}"
 
+accel=${PINRACE_ACCEL:-tcg}
+if [ -n "${PINRACE_ACCEL_FILE:-}" ] && [ -r "$PINRACE_ACCEL_FILE" ]; then
+	accel=$(sed -n 's/^accel: //p' "$PINRACE_ACCEL_FILE" | tail -n1)
+fi
+case $accel in kvm | tcg) ;; *) die 2 "PINRACE_ACCEL wants kvm or tcg, got '$accel'" ;; esac
+
 # The NVDIMM sits in the hotplug area above RAM: one slot, maxmem covering it.
-machine=q35,accel=tcg memory=${total_mib}M nvdimm_args=() nvdimm_file=''
+machine=q35 memory=${total_mib}M nvdimm_args=() nvdimm_file=''
 if [ "$nvdimm_mib" -gt 0 ]; then
 	nvdimm_dir=${PINRACE_NVDIMM_DIR:-/var/tmp}
 	nvdimm_file=$(mktemp "$nvdimm_dir/pinrace-nvdimm-XXXXXX.img") ||
@@ -118,16 +130,22 @@ if [ "$nvdimm_mib" -gt 0 ]; then
 		-device nvdimm,id=nvdimm0,memdev=nvmem0,label-size=128K)
 fi
 
-# shellcheck disable=SC2054 # commas inside QEMU option values
-qemu_cmd=(
-	"$QEMU" -machine "$machine" -cpu max -smp "${PINRACE_SMP:-2}" -m "$memory"
-	"${nvdimm_args[@]}"
-	-nographic -no-reboot -monitor none -nic none
-	-serial "file:$results/console.log"
-	-kernel "$kimage" -initrd "$initrd" -append "$cmdline"
-	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap
-	-virtfs "local,path=$results,mount_tag=results,security_model=none"
-)
+# The QEMU command line for $accel.
+set_qemu_cmd() {
+	local cpu=max
+	[ "$accel" != kvm ] || cpu=host
+	# shellcheck disable=SC2054 # commas inside QEMU option values
+	qemu_cmd=(
+		"$QEMU" -machine "$machine,accel=$accel" -cpu "$cpu" -smp "${PINRACE_SMP:-2}" -m "$memory"
+		"${nvdimm_args[@]}"
+		-nographic -no-reboot -monitor none -nic none
+		-serial "file:$results/console.log"
+		-kernel "$kimage" -initrd "$initrd" -append "$cmdline"
+		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap
+		-virtfs "local,path=$results,mount_tag=results,security_model=none"
+	)
+}
+set_qemu_cmd
 
 qemu_pid='' tail_pids=()
 # Wait up to N half-seconds for PID to go; true if it went.
@@ -176,6 +194,9 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 boot_once() {
 	local t0 started='' rc
 	RC=0 REASON=''
+	boot_limit=${PINRACE_BOOT_TIMEOUT:-300}
+	[ "$accel" != kvm ] || boot_limit=${PINRACE_KVM_BOOT_TIMEOUT:-60}
+	echo "$accel" >"$results/accel"
 	rm -f "$results"/{console.log,guest-exit,guest-exit.tmp,kernel.log,setup.log,manifest.txt,guest-output.log}
 	: >"$results/console.log"
 	t0=$(now)
@@ -192,9 +213,9 @@ boot_once() {
 		if [ -z "$started" ] && grep -aq "$MARK_STARTED" "$results/console.log"; then
 			started=$(elapsed "$t0")
 		fi
-		if [ -z "$started" ] && awk -v e="$(elapsed "$t0")" -v l="${PINRACE_BOOT_TIMEOUT:-300}" 'BEGIN { exit !(e > l) }'; then
+		if [ -z "$started" ] && awk -v e="$(elapsed "$t0")" -v l="$boot_limit" 'BEGIN { exit !(e > l) }'; then
 			stop_qemu
-			RC=$E_NOBOOT REASON="guest did not reach guest-init within ${PINRACE_BOOT_TIMEOUT:-300} s"
+			RC=$E_NOBOOT REASON="guest did not reach guest-init within $boot_limit s"
 			return 1
 		fi
 		if awk -v e="$(elapsed "$t0")" -v l="$timeout" 'BEGIN { exit !(e > l) }'; then
@@ -234,7 +255,19 @@ boot_once() {
 
 TIMES=''
 log "booting $kver (${mem_mib}M RAM + 2x${pmem_mib}M pmem + ${nvdimm_mib}M NVDIMM, timeout ${timeout}s)"
-if ! boot_once && [ "$RC" = "$E_NOBOOT" ]; then
+booted=0
+boot_once && booted=1
+if [ $booted = 0 ] && [ "$RC" = "$E_NOBOOT" ] && [ "$accel" = kvm ]; then
+	log "KVM: the guest failed before its first line ($REASON): falling back to TCG for the run"
+	[ -z "${PINRACE_ACCEL_FILE:-}" ] ||
+		printf 'accel: tcg\nreason: KVM guest of %s failed before its first line: %s\n' \
+			"$kver" "$REASON" >>"$PINRACE_ACCEL_FILE"
+	cp "$results/console.log" "$results/console.kvm-failure.log" 2>/dev/null || true
+	accel=tcg
+	set_qemu_cmd
+	boot_once && booted=1
+fi
+if [ $booted = 0 ] && [ "$RC" = "$E_NOBOOT" ]; then
 	warn "boot failed ($REASON); retrying the boot once"
 	cp "$results/console.log" "$results/console.boot-failure.log" 2>/dev/null || true
 	boot_once || true
