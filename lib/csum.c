@@ -240,57 +240,79 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-#define SEL_BUF (1u << 20)
-#define SEL_CHUNK 4032 /* the data part of a 4 KiB block */
-#define SEL_NS 1000000 /* time per algorithm */
-#define SEL_MAX_PASSES 8
+/*
+ * The choice: every algorithm over the same SEL_BUF bytes (more than a
+ * core's L2, as the buffers verified are), in calls of the block's data
+ * length, SEL_PASSES times, the algorithms taking turns so that a busy
+ * moment of a shared machine falls on all of them; the median pass of
+ * each decides.  One pass of an algorithm SEL_SLOW times slower than the
+ * best first pass (crc32 under TCG) settles it without more.
+ */
+#define SEL_BUF (2u << 20)
+#define SEL_PASSES 5
+#define SEL_SLOW 3
+#define SEL_DEFAULT_LEN 4032 /* the data part of a 4 KiB block */
 
-/* Best nanoseconds for one pass over @buf, in block-sized calls. */
-static uint64_t time_alg(enum pr_csum_alg alg, const unsigned char *buf)
+static uint64_t time_pass(enum pr_csum_alg alg, const unsigned char *buf,
+			  size_t chunk)
 {
-	uint64_t best = UINT64_MAX, start = now_ns();
 	volatile uint64_t sink = 0;
+	uint64_t t0 = now_ns();
 
-	for (int pass = 0; pass < SEL_MAX_PASSES; pass++) {
-		uint64_t t0 = now_ns(), t;
-
-		for (size_t off = 0; off + SEL_CHUNK <= SEL_BUF;
-		     off += SEL_CHUNK)
-			sink += pr_csum(alg, buf + off, SEL_CHUNK);
-		t = now_ns() - t0;
-		if (t < best)
-			best = t;
-		/* A pass far over budget needs no second opinion. */
-		if ((pass >= 1 || t > 4 * SEL_NS) && now_ns() - start > SEL_NS)
-			break;
-	}
+	for (size_t off = 0; off + chunk <= SEL_BUF; off += chunk)
+		sink += pr_csum(alg, buf + off, chunk);
 	(void)sink;
-	return best;
+	return now_ns() - t0;
 }
 
-static enum pr_csum_alg measure_fastest(void)
+static int cmp_u64(const void *a, const void *b)
 {
-	enum pr_csum_alg pick = PR_CSUM_XXH3;
-	uint64_t best = UINT64_MAX;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG])
+{
+	uint64_t t[PR_CSUM_NALG][SEL_PASSES], med[PR_CSUM_NALG],
+		first = UINT64_MAX;
+	size_t chunk = len < 8 || len > SEL_BUF ? SEL_DEFAULT_LEN : len;
 	unsigned char *buf = malloc(SEL_BUF);
+	int pick = PR_CSUM_NONE, runs[PR_CSUM_NALG] = {0};
 
 	if (!buf)
-		return pick;
-	for (size_t i = 0; i < SEL_BUF; i++)
-		buf[i] = (unsigned char)(i * 131 + (i >> 9));
+		return PR_CSUM_XXH3;
+	for (size_t i = 0; i < SEL_BUF / 8; i++)
+		((uint64_t *)buf)[i] = i * 0x9e3779b97f4a7c15ull;
+	for (int pass = 0; pass < SEL_PASSES; pass++) {
+		for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
+			if (!pr_csum_available(a) || (pass && runs[a] < pass))
+				continue;
+			t[a][runs[a]++] = time_pass(a, buf, chunk);
+			if (!pass && t[a][0] < first)
+				first = t[a][0];
+		}
+		for (int a = PR_CSUM_NONE + 1; !pass && a < PR_CSUM_NALG; a++)
+			if (runs[a] && t[a][0] > SEL_SLOW * first)
+				runs[a] = -1; /* settled: far behind */
+	}
 	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
-		uint64_t t;
-
-		if (!pr_csum_available(a))
-			continue;
-		t = time_alg(a, buf);
-		if (t < best) {
-			best = t;
-			pick = a;
+		med[a] = 0;
+		if (runs[a] > 0) {
+			qsort(t[a], runs[a], sizeof(t[a][0]), cmp_u64);
+			med[a] = t[a][runs[a] / 2];
+			if (!pick || med[a] < med[pick])
+				pick = a;
+		} else if (runs[a] < 0) {
+			med[a] = t[a][0];
 		}
 	}
+	for (int a = 0; gbps && a < PR_CSUM_NALG; a++)
+		gbps[a] = a && med[a]
+				  ? (double)(SEL_BUF / chunk * chunk) / med[a]
+				  : 0;
 	free(buf);
-	return pick;
+	return pick ? pick : PR_CSUM_XXH3;
 }
 
 static enum pr_csum_alg from_env(void)
@@ -315,7 +337,7 @@ static enum pr_csum_alg from_env(void)
 	return a;
 }
 
-enum pr_csum_alg pr_csum_select(void)
+enum pr_csum_alg pr_csum_select_len(size_t len)
 {
 	int cur = __atomic_load_n(&csum_chosen, __ATOMIC_ACQUIRE);
 	int pick;
@@ -324,12 +346,17 @@ enum pr_csum_alg pr_csum_select(void)
 		return cur;
 	pick = from_env();
 	if (!pick)
-		pick = measure_fastest();
+		pick = pr_csum_measure(len, NULL);
 	/* Two threads may race here; the first choice stays. */
 	if (!__atomic_compare_exchange_n(&csum_chosen, &cur, pick, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return cur;
 	return pick;
+}
+
+enum pr_csum_alg pr_csum_select(void)
+{
+	return pr_csum_select_len(SEL_DEFAULT_LEN);
 }
 
 enum pr_csum_alg pr_csum_current(void)

@@ -25,7 +25,16 @@ enum pr_csum_alg {
  * from pr_csum_name()) if set, else the fastest measured on this CPU.
  * Returns the choice.  Idempotent; called by the harness at start-up.
  */
-enum pr_csum_alg pr_csum_select(void);
+enum pr_csum_alg pr_csum_select(void); /* for the data of 4 KiB blocks */
+/* The same for checksums over @len bytes (a block's data). */
+enum pr_csum_alg pr_csum_select_len(size_t len);
+/*
+ * Time every algorithm on checksums of @len bytes: the median of several
+ * passes over a buffer larger than L2, as GB/s in @gbps[alg] (0: cannot
+ * run here; NULL: not wanted); an algorithm far behind after one pass
+ * keeps that pass.  Returns the fastest.  What pr_csum_select_len() uses.
+ */
+int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG]);
 enum pr_csum_alg pr_csum_current(void);
 /* Returns 0 when @alg cannot run here (e.g. CRC32C_HW without SSE4.2). */
 int pr_csum_available(enum pr_csum_alg alg);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * How fast is verification next to memcpy?  Stamps a buffer (64 MiB, or
- * argv[1] MiB) in 4 KiB blocks and times pr_verify_range() over it for
- * every checksum algorithm this CPU can run, against copying the buffer.
+ * argv[1] MiB) in 4 KiB blocks for every checksum algorithm this CPU can
+ * run and times pr_verify_range() over each against copying it; says which
+ * was fastest and what the run-time choice picked, with the speeds its own
+ * measurement saw ("select GB/s", lib/csum.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,27 +72,30 @@ static double secs_verify(const void *buf, size_t len)
 }
 
 /*
- * Best of RUNS, after a warm-up, for verifying @buf (stamped with one
- * algorithm) and for copying it: the copies are interleaved with the
- * verifications so both see the same machine when it is shared.
+ * Best of RUNS, after a warm-up, for verifying each algorithm's buffer and
+ * for copying: the algorithms and the copies take turns, so that all see
+ * the same machine when it is shared.  @t[alg] stays 0 for those this CPU
+ * cannot run, -1 when a block failed.
  */
-static double best_verify(void *dst, const void *buf, size_t len,
-			  double *best_copy)
+static void best_all(unsigned char *const bufs[PR_CSUM_NALG], void *dst,
+		     size_t len, double t[PR_CSUM_NALG], double *t_copy)
 {
-	double best = 1e9;
-
 	for (int i = 0; i <= RUNS; i++) {
-		double tc = secs_memcpy(dst, buf, len);
-		double tv = secs_verify(buf, len);
+		for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
+			double tc, tv;
 
-		if (tv < 0)
-			return -1;
-		if (i && tc < *best_copy)
-			*best_copy = tc;
-		if (i && tv < best)
-			best = tv;
+			if (!bufs[a] || t[a] < 0)
+				continue;
+			tc = secs_memcpy(dst, bufs[a], len);
+			tv = secs_verify(bufs[a], len);
+			if (tv < 0)
+				t[a] = -1;
+			else if (i && (!t[a] || tv < t[a]))
+				t[a] = tv;
+			if (i && tc < *t_copy)
+				*t_copy = tc;
+		}
 	}
-	return best;
 }
 
 static void *alloc_touched(size_t len)
@@ -106,35 +111,53 @@ int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 64;
 	size_t len = (mib ? mib : 64) << 20;
-	enum pr_csum_alg sel = pr_csum_select();
-	unsigned char *buf = alloc_touched(len), *dst = alloc_touched(len);
+	double sel_gbps[PR_CSUM_NALG];
+	enum pr_csum_alg sel = pr_csum_select_len(BS - PR_BLK_HDR_LEN);
+	unsigned char *bufs[PR_CSUM_NALG] = {0}, *dst = alloc_touched(len);
 	double t_copy = 1e9, t_alg[PR_CSUM_NALG] = {0};
+	int fastest = PR_CSUM_NONE, rc = 1;
 
-	if (!buf || !dst) {
-		fprintf(stderr, "bench-verify: cannot allocate 2 x %zu MiB\n",
-			len >> 20);
-		return 1;
-	}
+	pr_csum_measure(BS - PR_BLK_HDR_LEN, sel_gbps);
 	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
 		if (!pr_csum_available(a))
 			continue;
-		stamp_all(buf, len, a);
-		t_alg[a] = best_verify(dst, buf, len, &t_copy);
+		bufs[a] = alloc_touched(len);
+		if (!bufs[a] || !dst) {
+			fprintf(stderr,
+				"bench-verify: cannot allocate %zu MiB\n",
+				len >> 20);
+			goto out;
+		}
+		stamp_all(bufs[a], len, a);
 	}
+	best_all(bufs, dst, len, t_alg, &t_copy);
 	printf("# %zu MiB, %d-byte blocks, best of %d; selected %s\n",
 	       len >> 20, BS, RUNS, pr_csum_name(sel));
-	printf("%-10s %8s %10s\n", "alg", "GB/s", "x memcpy");
+	printf("%-10s %8s %10s %14s\n", "alg", "GB/s", "x memcpy",
+	       "select GB/s");
 	printf("%-10s %8.2f %10.2f\n", "memcpy", len / t_copy / 1e9, 1.0);
 	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
-		if (t_alg[a] < 0)
+		if (t_alg[a] < 0) {
 			printf("%-10s verification failed\n", pr_csum_name(a));
-		else if (t_alg[a] > 0)
-			printf("%-10s %8.2f %10.2f\n", pr_csum_name(a),
-			       len / t_alg[a] / 1e9, t_copy / t_alg[a]);
+			goto out;
+		}
+		if (!t_alg[a])
+			continue;
+		printf("%-10s %8.2f %10.2f %14.2f%s\n", pr_csum_name(a),
+		       len / t_alg[a] / 1e9, t_copy / t_alg[a], sel_gbps[a],
+		       a == (int)sel ? "  <- selected" : "");
+		if (!fastest || t_alg[a] < t_alg[fastest])
+			fastest = a;
 	}
+	printf("fastest: %s, selected %s at %.2f of its speed\n",
+	       pr_csum_name(fastest), pr_csum_name(sel),
+	       t_alg[sel] > 0 ? t_alg[fastest] / t_alg[sel] : 0.0);
 	printf("verify/memcpy ratio: %.2f (%s)\n",
 	       t_alg[sel] > 0 ? t_copy / t_alg[sel] : 0.0, pr_csum_name(sel));
-	free(buf);
+	rc = t_alg[sel] > 0 ? 0 : 1;
+out:
+	for (int a = 0; a < PR_CSUM_NALG; a++)
+		free(bufs[a]);
 	free(dst);
-	return t_alg[sel] > 0 ? 0 : 1;
+	return rc;
 }
