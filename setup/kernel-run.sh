@@ -328,7 +328,7 @@ while :; do
 	fi
 	line_out "[$pos $label] booting a fresh guest for the remaining tests"
 done
-[ $live = 1 ] && printf '\r\033[K' >&2 && live=0
+{ [ $live = 1 ] || { [ -n "$livefile" ] && [ $tty = 1 ]; }; } && printf '\r\033[K' >&2 && live=0
 [ $host = 1 ] || [ ! -s "$kdir/vm.log" ] || grep -v ': booting ' "$kdir/vm.log" >&2
 
 rc=$RC
