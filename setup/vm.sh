@@ -258,6 +258,8 @@ log "booting $kver (${mem_mib}M RAM + 2x${pmem_mib}M pmem + ${nvdimm_mib}M NVDIM
 booted=0
 boot_once && booted=1
 if [ $booted = 0 ] && [ "$RC" = "$E_NOBOOT" ] && [ "$accel" = kvm ]; then
+	qerr=$(grep -a -m1 -v '^$' "$results/qemu.log" 2>/dev/null | cut -c1-120)
+	REASON+=${qerr:+, QEMU said: $qerr}
 	log "KVM: the guest failed before its first line ($REASON): falling back to TCG for the run"
 	[ -z "${PINRACE_ACCEL_FILE:-}" ] ||
 		printf 'accel: tcg\nreason: KVM guest of %s failed before its first line: %s\n' \
