@@ -30,6 +30,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 val() { sed -n "s/^$2: //p" "$out/$1" | tail -1; }
 vratio() { sed -n 's/^verify\/memcpy ratio: \([0-9.]*\).*/\1/p' "$out/$1"; }
 valg() { sed -n 's/^verify\/memcpy ratio: [0-9.]* (\(.*\))/\1/p' "$out/$1"; }
+# "fastest: xxh3, selected xxh3 at 1.00 of its speed" -> "xxh3 | xxh3 | 1.00"
+vpick() { sed -n 's/^fastest: \(.*\), selected \(.*\) at \([0-9.]*\) of its speed/\2 | \1 | \3/p' "$out/$1"; }
 
 pr=$(val guest-rdma.txt perftest_read_MBps) pw=$(val guest-rdma.txt perftest_write_MBps)
 vr=$(val guest-rdma.txt verified_read_MBps) vw=$(val guest-rdma.txt verified_write_MBps)
@@ -38,6 +40,8 @@ vr=$(val guest-rdma.txt verified_read_MBps) vw=$(val guest-rdma.txt verified_wri
 	echo "|---|---|---|---|---|"
 	echo "| verifier vs memcpy, 64 MiB, native | $(valg native-verify.txt) | memcpy | $(vratio native-verify.txt) | >= 2 |"
 	echo "| verifier vs memcpy, 64 MiB, guest ($KVER, $(cat "$out/accel" 2>/dev/null || echo "$ACCEL")) | $(valg guest-verify.txt) | memcpy | $(vratio guest-verify.txt) | >= 1 |"
+	echo "| checksum chosen vs the fastest, native | $(vpick native-verify.txt) | >= 0.95 |"
+	echo "| checksum chosen vs the fastest, guest | $(vpick guest-verify.txt) | >= 0.95 |"
 	echo "| verified RDMA READ vs ib_read_bw (64 KiB, depth 16) | $vr MB/s | $pr MB/s | $(ratio "$vr" "$pr") | >= 0.8 |"
 	echo "| verified RDMA WRITE vs ib_write_bw (64 KiB, depth 16) | $vw MB/s | $pw MB/s | $(ratio "$vw" "$pw") | >= 0.8 |"
 } | tee "$out/bench.md"
