@@ -27,7 +27,7 @@ bash "$top/setup/vm.sh" --kver "$KVER" --kimage "$KIMAGE" --modroot "$MODROOT" \
 	die 1 "the guest part failed: see $out/console.log"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-val() { sed -n "s/^$2: //p" "$out/$1" | tail -1; }
+val() { sed -n "s/^$2: \([0-9.]*\).*/\1/p" "$out/$1" | tail -1; }
 vratio() { sed -n 's/^verify\/memcpy ratio: \([0-9.]*\).*/\1/p' "$out/$1"; }
 valg() { sed -n 's/^verify\/memcpy ratio: [0-9.]* (\(.*\))/\1/p' "$out/$1"; }
 # "fastest: xxh3, selected xxh3 at 1.00 of its speed" -> "xxh3 | xxh3 | 1.00"
