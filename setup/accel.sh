@@ -14,7 +14,7 @@
 
 # The reason KVM cannot run a guest here, or nothing when it can.
 accel_kvm_broken() {
-	local qemu=${PINRACE_QEMU:-qemu-system-x86_64} dir blob rc out
+	local qemu=${PINRACE_QEMU:-qemu-system-x86_64} dir blob rc out pid i
 	[ -e /dev/kvm ] || { echo "no /dev/kvm on this machine"; return; }
 	[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "/dev/kvm is not readable and writable by $(id -un)"; return; }
 	dir=$(mktemp -d) || { echo "cannot create a temporary folder"; return; }
@@ -25,15 +25,27 @@ accel_kvm_broken() {
 		printf '\xb0\x41\xe6\xf4\xf4\xeb\xfd'
 		head -c 9 /dev/zero
 	} >"$blob"
-	timeout -k 2 "${PINRACE_KVM_CHECK_TIMEOUT:-10}" "$qemu" -machine q35,accel=kvm -cpu host \
-		-m 16 -bios "$blob" -display none -nodefaults -monitor none -serial none \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null >"$dir/out" 2>&1
-	rc=$?
-	out=$(grep -v '^$' "$dir/out" | head -n2 | tr '\n' ' ' | cut -c1-200)
+	# A KVM that cannot run the guest says so and pauses it: stop there.
+	"$qemu" -machine q35,accel=kvm -cpu host -m 16 -bios "$blob" -display none \
+		-nodefaults -monitor none -serial none -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		</dev/null >"$dir/out" 2>&1 &
+	pid=$! rc=124
+	for ((i = 0; i < ${PINRACE_KVM_CHECK_TIMEOUT:-10} * 10; i++)); do
+		if ! kill -0 $pid 2>/dev/null; then
+			wait $pid
+			rc=$?
+			break
+		fi
+		grep -q -E 'KVM internal error|emulation failure' "$dir/out" && rc=125 && break
+		sleep 0.1
+	done
+	kill -KILL $pid 2>/dev/null && wait $pid 2>/dev/null
+	out=$(grep -v '^$' "$dir/out" | head -n2 | tr '\n' ' ' | sed 's/ *$//' | cut -c1-200)
 	rm -rf "$dir"
 	case $rc in
 	131) ;;
-	124 | 137) echo "a test guest under KVM did not finish within ${PINRACE_KVM_CHECK_TIMEOUT:-10} s${out:+: $out}" ;;
+	125) echo "a test guest under KVM stopped at once: $out" ;;
+	124) echo "a test guest under KVM did not finish within ${PINRACE_KVM_CHECK_TIMEOUT:-10} s${out:+: $out}" ;;
 	*) echo "a test guest under KVM failed (QEMU exit $rc)${out:+: $out}" ;;
 	esac
 }
