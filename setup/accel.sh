@@ -16,7 +16,10 @@
 accel_kvm_broken() {
 	local qemu=${PINRACE_QEMU:-qemu-system-x86_64} dir blob rc out pid i
 	[ -e /dev/kvm ] || { echo "no /dev/kvm on this machine"; return; }
-	[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "/dev/kvm is not readable and writable by $(id -un)"; return; }
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo "/dev/kvm is not readable and writable by $(id -un)"
+		return
+	fi
 	dir=$(mktemp -d) || { echo "cannot create a temporary folder"; return; }
 	blob=$dir/reset.bin
 	# mov al, 0x41; out 0xf4, al; hlt; jmp $-3 at the reset vector (0xfff0)

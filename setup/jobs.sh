@@ -60,7 +60,7 @@ stop_all() {
 	local p
 	for p in "${pids[@]}"; do [ -z "$p" ] || kill -TERM "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do [ -z "$p" ] || wait "$p" 2>/dev/null; done
-	[ $live = 0 ] || printf '\r\033[K' >&2
+	[ "$live" = 0 ] || printf '\r\033[K' >&2
 	exit "$1"
 }
 trap 'stop_all 130' INT
@@ -90,7 +90,9 @@ running() {
 reap() {
 	local i
 	for i in "${!pids[@]}"; do
-		[ -n "${pids[i]}" ] && ! kill -0 "${pids[i]}" 2>/dev/null || continue
+		if [ -z "${pids[i]}" ] || kill -0 "${pids[i]}" 2>/dev/null; then
+			continue
+		fi
 		wait "${pids[i]}" 2>/dev/null
 		pids[i]=''
 		rm -f "${kdirs[i]}/.live"
@@ -102,7 +104,9 @@ show() {
 	local i text='' cols
 	[ $tty = 1 ] || return 0
 	for i in "${!pids[@]}"; do
-		[ -n "${pids[i]}" ] && [ -s "${kdirs[i]}/.live" ] || continue
+		if [ -z "${pids[i]}" ] || [ ! -s "${kdirs[i]}/.live" ]; then
+			continue
+		fi
 		text+="${text:+ | }$(cat "${kdirs[i]}/.live")"
 	done
 	[ -n "$text" ] || return 0
@@ -112,9 +116,9 @@ show() {
 }
 
 next=0
-while [ $next -lt $n ] || [ "$(running)" -gt 0 ]; do
+while [ "$next" -lt "$n" ] || [ "$(running)" -gt 0 ]; do
 	reap
-	while [ $next -lt $n ] && [ "$(running)" -lt "$jobs" ]; do
+	while [ "$next" -lt "$n" ] && [ "$(running)" -lt "$jobs" ]; do
 		start $next "$@"
 		next=$((next + 1))
 	done
