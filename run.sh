@@ -150,7 +150,7 @@ else
 fi
 
 bash "$top/setup/deps.sh" || die 3 "installing dependencies failed"
-if [ $host = 0 ]; then
+if [ $host = 0 ] && [ $list = 0 ]; then # --list boots no guest
 	. "$top/setup/accel.sh"
 	accel_choose "$accel_mode" || die 3 "$ACCEL_WHY"
 	[ "$accel_mode" = tcg ] || log "accelerator: $ACCEL ($ACCEL_WHY)"
@@ -225,7 +225,7 @@ for i in "${!kdirs[@]}"; do
 	printf '%s\t%s\t%s\t%s\n' "${kdirs[i]}" "${knames[i]}" "${kvers[i]}" "${kpkgs[i]}"
 	mkdir -p "$run/${kdirs[i]}"
 done >"$run/kernels.tsv"
-if [ $host = 0 ]; then
+if [ $host = 0 ] && [ $list = 0 ]; then
 	export PINRACE_ACCEL_FILE=$run/accel.txt
 	printf 'requested: %s\naccel: %s\nreason: %s\n' "$accel_mode" "$ACCEL" "$ACCEL_WHY" >"$PINRACE_ACCEL_FILE"
 fi
