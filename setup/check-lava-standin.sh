@@ -29,8 +29,8 @@ w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
 # The stand-in suite: the real helpers, a run.sh that "runs" by copying
 # RUN's first kernel (--host runs one: the host's).
-mkdir -p "$w/suite/setup" "$w/bin"
-ln -s "$top/setup/common.sh" "$top/setup/results-lib.sh" "$top/setup/rxe.sh" "$w/suite/setup/"
+mkdir -p "$w/suite" "$w/bin"
+ln -s "$top/setup" "$w/suite/setup"
 cat >"$w/suite/run.sh" <<'EOF'
 #!/bin/bash
 printf '%s\n' "$@" >"$STANDIN/run.args"
