@@ -5,6 +5,8 @@
 #   make check    install what is missing, build, run the self-tests here and
 #                 the quick profile in a QEMU guest (setup/check.sh)
 #   make bench    verifier and RDMA throughput, as ratios to memcpy/perftest
+#   make check-lava  a real LAVA run (lava-run) of setup/lava/job-qemu.yaml
+#                 on this machine (setup/check-lava.sh; boots a guest)
 #   make format   clang-format every C file
 
 CC ?= gcc
@@ -42,11 +44,14 @@ bench:
 	$(MAKE) all
 	bash setup/bench.sh
 
+check-lava:
+	bash setup/check-lava.sh
+
 format:
 	clang-format -i lib/*.[ch] tests/*.c
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench format clean
+.PHONY: all check check-lava bench format clean
 -include $(LIB_OBJS:.o=.d) $(TESTS:=.d)

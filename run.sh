@@ -40,6 +40,8 @@ usage: ./run.sh [options]
                      --scratch/--dax/--device: device and port, scratch directories
                      per filesystem, pmem it may reconfigure, a peer host
                      (setup/host.conf.example); anything else is refused
+  --kcidb FILE       also write the results as KCIDB v5 JSON to FILE
+                     (setup/kcidb.sh RUN FILE does it for an existing run folder)
   --compare OLD NEW  list what changed between two results: run folders, kernel
                      folders of a run, or kernels of the latest run (debian:sid,
                      sid, or a release); exit 1 when something regressed
@@ -55,12 +57,12 @@ USAGE
 
 argv=("$@")
 specs=() modules='' glob='*' profile=quick seed='' list=0 compare=()
-base="$top/results" timeout=2400 host=0 scratch='' dax='' device='' config=''
+base="$top/results" timeout=2400 host=0 scratch='' dax='' device='' config='' kcidb=''
 accel_mode=auto jobs=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel | --modules | --tests | --profile | --seed | --results | \
-		--timeout | --scratch | --dax | --device | --config | --compare | --accel | --jobs)
+		--timeout | --scratch | --dax | --device | --config | --compare | --accel | --jobs | --kcidb)
 		need_arg "$@" ;;
 	esac
 	case $1 in
@@ -80,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--config) config=$2; shift ;;
 	--accel) accel_mode=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
+	--kcidb) kcidb=$(realpath -m -- "$2"); shift ;;
 	--compare)
 		[[ $# -ge 3 && -n $2 && -n $3 ]] || die 2 "--compare needs two results: OLD NEW"
 		need_arg "$1" "$3"
@@ -127,6 +130,7 @@ parse_kernel() { # SPEC
 
 # Validate everything before anything starts (setup/args.sh).
 validate_run_args
+[ -z "$kcidb" ] || [ -d "$(dirname "$kcidb")" ] || die 2 "--kcidb $kcidb: no such folder for it"
 if [ $host = 1 ]; then
 	[ ${#specs[@]} -eq 0 ] || die 2 "--kernel does not go with --host (the host runs its own kernel)"
 	if [ -n "$config" ]; then
@@ -149,7 +153,7 @@ else
 	[ -z "$dup" ] || die 2 "--kernel $dup is listed twice"
 fi
 
-bash "$top/setup/deps.sh" || die 3 "installing dependencies failed"
+bash "$top/setup/deps.sh" $([ $host = 0 ] || echo --host) || die 3 "installing dependencies failed"
 if [ $host = 0 ] && [ $list = 0 ]; then # --list boots no guest
 	. "$top/setup/accel.sh"
 	accel_choose "$accel_mode" || die 3 "$ACCEL_WHY"
@@ -307,6 +311,7 @@ done
 bash "$top/setup/summary.sh" "$run"
 bash "$top/setup/junit.sh" "$run" || warn "junit.xml not written"
 bash "$top/setup/report.sh" "$run" || warn "report.html not written"
+[ -z "$kcidb" ] || bash "$top/setup/kcidb.sh" "$run" "$kcidb" || warn "$kcidb not written"
 
 for i in "${!kdirs[@]}"; do
 	kdir=$run/${kdirs[i]}

@@ -114,7 +114,7 @@ chromium_dom() {
 # RUN's report.html in Chromium: the matrix has a row per test of the run.
 check_report() { # RUN WHAT
 	local dom want got
-	want=$(run_records "$1" | jq -s 'map(.test) | unique | length')
+	want=$(run_records "$1" | jq -s 'group_by(.role) | map(map(.test) | unique | length) | add // 0')
 	dom=$(chromium_dom "$1/report.html")
 	got=$(grep -o '<tr class="test">' <<<"$dom" | wc -l)
 	grep -q '<table id="matrix">' <<<"$dom" && [ "$got" -eq "$want" ] && [ "$want" -gt 0 ]
@@ -125,8 +125,8 @@ check_report() { # RUN WHAT
 check_junit() { # RUN WHAT
 	local dom xf sk
 	dom=$(chromium_dom "$1/junit.xml")
-	xf=$(run_records "$1" | jq -s 'map(select(.status == "xfail")) | length')
-	sk=$(run_records "$1" | jq -s 'map(select(.status == "skip" or .status == "xfail")) | length')
+	xf=$(run_records "$1" | jq -s 'map(select(.role == "kernel" and .status == "xfail")) | length')
+	sk=$(run_records "$1" | jq -s 'map(select(.role == "kernel" and (.status == "skip" or .status == "xfail"))) | length')
 	[ -n "$dom" ] && ! grep -q parsererror <<<"$dom" &&
 		[ "$(grep -o '<skipped type="xfail"' "$1/junit.xml" | wc -l)" -eq "$xf" ] &&
 		[ "$(grep -o '<skipped ' "$1/junit.xml" | wc -l)" -eq "$sk" ]
@@ -147,21 +147,30 @@ log "compare, junit.xml and report.html on results made from the self-tests"
 syn=$out/synthetic
 host_jsonl=$out/host/results.jsonl
 victims=$(jq -r 'select(.test == "selftest-verify" and .status == "pass") | .case' "$host_jsonl")
-victim=$(sed -n 1p <<<"$victims") skipper=$(sed -n 2p <<<"$victims")
-synth_run "$syn/old" k "$host_jsonl"
+victim=$(sed -n 1p <<<"$victims") skipper=$(sed -n 2p <<<"$victims") third=$(sed -n 3p <<<"$victims")
+# Two of the self-tests play kernel cases (reports list self-tests apart).
+as_kernel="/\"test\": \"selftest-verify\", \"case\": \"\\($victim\\|$skipper\\)\"/{
+	s/, *\"role\": \"[a-z]*\"//; s/\"role\": \"[a-z]*\", *//; s/^{/{\"role\": \"kernel\", /; }"
+synth_run "$syn/old" k "$host_jsonl" "$as_kernel"
 # The regression: a pass becomes a stale read; another pass becomes a skip.
 synth_run "$syn/new" k "$host_jsonl" \
 	"/\"test\": \"selftest-verify\", \"case\": \"$victim\"/{s/\"status\": \"pass\"/\"status\": \"fail\"/; s/\"finding\": \"none\"/\"finding\": \"stale-read\"/}
-	 /\"test\": \"selftest-verify\", \"case\": \"$skipper\"/s/\"status\": \"pass\"/\"status\": \"skip\"/"
+	 /\"test\": \"selftest-verify\", \"case\": \"$skipper\"/s/\"status\": \"pass\"/\"status\": \"skip\"/
+	 $as_kernel"
+# A self-test that misses its fault: the suite is broken, not the kernel.
+synth_run "$syn/broken" k "$host_jsonl" "/\"test\": \"selftest-verify\", \"case\": \"$third\"/s/\"status\": \"pass\"/\"status\": \"fail\"/"
 check_compare 1 "^ +REGRESSION +selftest-verify/$victim +pass -> fail stale-read" \
 	"injected regression ($victim: pass -> fail stale-read)" "$syn/old" "$syn/new"
 check_compare 0 "^compare: 0 regression" "a run against itself" "$syn/old" "$syn/old"
 check_compare 0 "^ +FIXED +selftest-verify/$victim" "the regression, backwards, is a fix" "$syn/new" "$syn/old"
+check_compare 1 "^ +the suite is broken on this kernel: .*selftest-verify/$third" "a self-test missing its fault" "$syn/old" "$syn/broken"
 for r in old new; do
-	bash "$top/setup/junit.sh" "$syn/$r" && bash "$top/setup/report.sh" "$syn/$r"
+	bash "$top/setup/junit.sh" "$syn/$r" && bash "$top/setup/report.sh" "$syn/$r" &&
+		bash "$top/setup/summary.sh" "$syn/$r" >/dev/null
 done
 check_report "$syn/new" "synthetic run"
 check_junit "$syn/new" "synthetic run"
+for f in reports kcidb lava-standin; do sub_checks '' bash "$top/setup/check-$f.sh" "$syn/new"; done
 
 # 4. the quick profile on every kernel: one matrix run, every kernel's
 #    guest at once (PINRACE_CHECK_JOBS): a TCG guest of this suite idles
@@ -185,6 +194,7 @@ matrix_check() {
 	verdict $? "the matrix run: every record has a role (kernel or selftest)"
 	check_report "$run" "the matrix run"
 	check_junit "$run" "the matrix run"
+	for f in reports kcidb lava-standin; do sub_checks '' bash "$top/setup/check-$f.sh" "$run"; done
 	check_compare 0 "^compare: 0 regression" "the matrix run against itself" "$run" "$run"
 	sub_checks "the matrix run: " bash "$top/setup/check-consumers.sh" "$run"
 	if [ ${#kdirs[@]} -ge 2 ]; then

@@ -8,6 +8,8 @@
 #   pinrace_cache     the cache root (PINRACE_CACHE, default /var/cache/pinrace)
 #   apt_archive_uri   the Debian archive URI this machine's apt sources use
 #   apt_security_uri  the matching security archive URI
+#   say STATUS WHAT   a check's verdict: "ok - WHAT" when STATUS is 0, else
+#                     "not ok - WHAT" and bad=1 (check-*.sh scripts)
 
 PINRACE_PROG=${PINRACE_PROG:-$(basename "${0:-pinrace}")}
 
@@ -27,6 +29,10 @@ need_cmd() {
 		command -v "$c" >/dev/null 2>&1 ||
 			die 2 "'$c' not found: run setup/deps.sh first"
 	done
+}
+
+say() {
+	if [ "$1" -eq 0 ]; then echo "ok - $2"; else echo "not ok - $2" && bad=1; fi
 }
 
 pinrace_cache() { printf '%s\n' "${PINRACE_CACHE:-/var/cache/pinrace}"; }

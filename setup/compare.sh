@@ -22,7 +22,13 @@
 #   GONE        in OLD, not in NEW
 #   KERNEL LOG  a WARNING/BUG/Oops line in NEW's kernel.log that OLD's lacks
 #               (numbers masked), outside the cases: listed, not a regression
-# Exit: 1 when there is a regression, 0 otherwise, 2 bad input.
+# Only kernel cases are listed. The suite's self-tests (RESULTS_JQ in
+# results-lib.sh says which) are one line per pair, "detectors: 14/14 ->
+# 14/14 injected faults caught", preceded by "the suite is broken on this
+# kernel: ..." when a self-test of NEW missed its fault (NEW's results
+# cannot be trusted: exit 1, counted apart from regressions).
+# Exit: 1 when there is a regression or the suite is broken on a NEW
+# kernel, 0 otherwise, 2 bad input.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PINRACE_PROG="compare"
@@ -75,7 +81,7 @@ compare_pair() { # OLD_DIR NEW_DIR
 	local old=$1 new=$2 w
 	w=$(comm -13 <(log_warnings "$old") <(log_warnings "$new"))
 	jq -n -r --slurpfile old <(cat "$old/results.jsonl" 2>/dev/null) \
-		--slurpfile new <(cat "$new/results.jsonl" 2>/dev/null) '
+		--slurpfile new <(cat "$new/results.jsonl" 2>/dev/null) "$RESULTS_JQ"'
 	def bykey: reduce .[] as $r ({}; .[[$r.test, $r.case] | tojson] = $r);
 	def failing: .status == "fail" or .status == "xfail" or .status == "error";
 	def passing: .status == "pass" or .status == "xpass";
@@ -105,17 +111,25 @@ compare_pair() { # OLD_DIR NEW_DIR
 				and ($a.status == "skip") == ($b.status == "skip") and $a.errno == $b.errno
 			   then ["CHANGED", "\($a | desc) -> \($b | desc)", ""] else empty end)
 		end;
-	($old | bykey) as $o | ($new | bykey) as $n
+	def score: detectors | "\(.caught)/\(.ran)";
+	($old | bykey | map(select(role == "selftest"))) as $os
+	| ($new | bykey | map(select(role == "selftest"))) as $ns
+	| ($old | bykey | with_entries(select(.value | role == "kernel"))) as $o
+	| ($new | bykey | with_entries(select(.value | role == "kernel"))) as $n
+
 	| [($o + $n) | keys[] as $k | ($o[$k] // $n[$k] | name) as $nm
 	   | events($o[$k]; $n[$k]) | {kind: .[0], name: $nm, what: .[1], detail: .[2]}] as $ev
 	| ["REGRESSION", "FIXED", "NEW SKIP", "ERRNO", "RUNS NOW", "CHANGED", "GONE"] as $order
-	| ($order[] as $k | $ev[] | select(.kind == $k)
+	| ($ns | broken_line | "suite: \(.)"),
+	  (if ($os + $ns | length) > 0 then "suite: detectors: \($os | score) -> \($ns | score) injected faults caught" else empty end),
+	  ($order[] as $k | $ev[] | select(.kind == $k)
 	   | "\(.kind)\t\(.name)\t\(.what)" + (if .detail != "" then "\t" + .detail else "" end)),
 	  "counts \([$ev[] | select(.kind == "REGRESSION") | .name] | unique | length)"
 	  + " \([$ev[] | select(.kind == "FIXED")] | length)"
 	  + " \([$ev[] | select(.kind == "NEW SKIP")] | length)"
 	  + " \([$ev[] | select(.kind == "ERRNO")] | length)"
-	  + " \([$n[]] | length) \([$o[]] | length)"' || return
+	  + " \([$n[]] | length) \([$o[]] | length)"
+	  + " \($ns | detectors.missed | length)"' || return
 	[ -z "$w" ] || while IFS= read -r l; do printf 'KERNEL LOG\t(outside cases)\tnew: %s\n' "$l"; done <<<"$w"
 	echo "logcount $(grep -c . <<<"$w")"
 }
@@ -167,7 +181,7 @@ for p in "${pairs[@]}"; do
 	bad=$(results_check "$d/results.jsonl") || die 2 "$bad"
 done
 
-regs=0 fixed=0 skips=0 errnos=0 logs=0 status=0
+regs=0 fixed=0 skips=0 errnos=0 logs=0 status=0 broken=0
 for ((p = 0; p < ${#pairs[@]}; p += 2)); do
 	IFS=$'\t' read -r odir ospec olabel <<<"${pairs[p]}"
 	IFS=$'\t' read -r ndir nspec nlabel <<<"${pairs[p + 1]}"
@@ -175,13 +189,16 @@ for ((p = 0; p < ${#pairs[@]}; p += 2)); do
 	echo "   old: $odir"
 	echo "   new: $ndir"
 	out=$(compare_pair "$odir" "$ndir") || die 2 "comparing $odir and $ndir failed"
-	read -r _ r f s e nn on <<<"$(grep '^counts ' <<<"$out")"
+	read -r _ r f s e nn on b <<<"$(grep '^counts ' <<<"$out")"
 	l=$(sed -n 's/^logcount //p' <<<"$out")
-	grep -v -e '^counts ' -e '^logcount ' <<<"$out" | column -t -s $'\t' | sed 's/^/   /'
-	echo "   $r regression(s), $f fixed, $s new skip(s), $e errno change(s), $l new kernel-log line(s); cases: $on old, $nn new"
+	sed -n "s/^suite: /   /p" <<<"$out"
+	grep -v -e '^counts ' -e '^logcount ' -e '^suite: ' <<<"$out" | column -t -s $'\t' | sed 's/^/   /'
+	echo "   $r regression(s), $f fixed, $s new skip(s), $e errno change(s), $l new kernel-log line(s); kernel cases: $on old, $nn new"
+	[ "$b" = 0 ] || broken=$((broken + 1))
 	regs=$((regs + r)) fixed=$((fixed + f)) skips=$((skips + s)) errnos=$((errnos + e)) logs=$((logs + l))
 done
 for u in "${unpaired[@]}"; do echo "== $u (not compared)"; done
-[ $regs -eq 0 ] || status=1
+[ $regs -eq 0 ] && [ $broken -eq 0 ] || status=1
+[ $broken -eq 0 ] || echo "compare: the suite is broken on $broken NEW kernel(s): their results cannot be trusted"
 echo "compare: $regs regression(s), $fixed fixed, $skips new skip(s), $errnos errno change(s), $logs new kernel-log line(s)"
 exit $status

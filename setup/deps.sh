@@ -2,15 +2,21 @@
 # Install the Debian packages listed in setup/packages.txt that are missing.
 # Idempotent and quiet when nothing is missing; runs apt-get update only when
 # it has something to install. Exits non-zero if an install fails.
+#   setup/deps.sh [--host] [LIST]
+# --host: only what a lab host running ./run.sh --host needs (a LAVA device
+# under test among them): the packages marked "@vm" (the guest, kernel
+# downloads, the report's browser) are left out.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
 
+vm_only=''
+[ "${1:-}" != --host ] || { vm_only='/^[^#]*@vm/d'; shift; }
 list=${1:-$here/packages.txt}
 [ -r "$list" ] || die 2 "package list '$list' not readable"
 
-mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$list" | grep -v '^$')
+mapfile -t wanted < <(sed -e "$vm_only" -e 's/#.*//' -e 's/@vm//' -e 's/[[:space:]]//g' "$list" | grep -v '^$')
 
 missing=()
 for p in "${wanted[@]}"; do
@@ -22,8 +28,8 @@ done
 [ "$(id -u)" -eq 0 ] || die 1 "missing packages (${missing[*]}) and not root: cannot install"
 log "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >&2 || die 1 "apt-get update failed"
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 || die 1 "apt-get update failed"
+apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
 	die 1 "apt-get install failed for: ${missing[*]}"
 
 # Verify: a package apt could not find must not pass silently.

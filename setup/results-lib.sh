@@ -26,6 +26,11 @@
 #   check_run RUN             results_check over every results.jsonl of RUN
 #   case_role TEST CASE       "selftest" or "kernel", as build/tests/TEST
 #                             --list says (CASE "*": selftest when all are)
+#   with_role                 stdin to stdout: results.jsonl lines, "role" added
+#   RESULTS_JQ                jq definitions every report starts its program
+#                             with, the one place that says which case is a
+#                             self-test, what a self-test must end with, and
+#                             what is a finding or a protection (below)
 #   error_record KERNEL TEST CASE FINDING DETAIL [KMSG_JSON [EXTRA_JSON]]
 #                             an "error" line in results.jsonl's own format
 #                             (with the case's role)
@@ -75,6 +80,48 @@ check_run() { # RUN
 		[ ! -s "$1/$d/results.jsonl" ] || results_check "$1/$d/results.jsonl" || return 1
 	done
 }
+
+# A record is a self-test of the suite's own detectors ("role": "selftest",
+# written by the harness; older records: a test named selftest-* or a case
+# naming selftest) or a case about the kernel ("kernel"). A self-test did
+# its job when it passed or failed the way tests/expectations.txt says
+# (xfail): the fault it injected was caught. Kernel cases: a finding is any
+# finding but a refusal; a refusal that was not unexpected is the kernel
+# protecting the data. "flaky" (mixed outcomes over repeats) is unexpected.
+# Fleets: a case's name there (case_path: "pinrace.TEST.CASE", "/" as ".",
+# other characters LAVA or KCIDB would refuse as "_"), its KCIDB status and
+# its LAVA result (see setup/kcidb.sh, setup/lava/pinrace.sh).
+# shellcheck disable=SC2016 # jq code
+RESULTS_JQ='
+def role: .role // (if (.test | startswith("selftest-")) or ((.case // "") | test("(^|/)selftest-"))
+	then "selftest" else "kernel" end);
+def unexpected: .status == "fail" or .status == "error" or .status == "xpass" or .status == "flaky";
+def caught: .status == "pass" or .status == "xfail";
+def protection: role == "kernel" and .finding == "refused" and (unexpected | not);
+def finding: role == "kernel" and .finding != null and .finding != "none" and (protection | not);
+def path_part: if . == "" then "_" else gsub("[^A-Za-z0-9_-]"; "_") end;
+def case_path: "pinrace.\(.test | path_part).\(.case | split("/") | map(path_part) | join("."))";
+def kcidb_status: if role == "selftest" then
+		(if .status == "skip" then "SKIP" elif caught then "PASS" else "ERROR" end)
+	else {pass: "PASS", xpass: "PASS", fail: "FAIL", xfail: "FAIL", flaky: "FAIL",
+		error: "ERROR", skip: "SKIP"}[.status] // "ERROR" end;
+def lava_result: {PASS: "pass", FAIL: "fail", ERROR: "fail", SKIP: "skip", MISS: "skip"}[kcidb_status];
+def detectors: map(select(role == "selftest")) as $s
+	| ($s | map(select(.status != "skip"))) as $ran
+	| {caught: ($ran | map(select(caught)) | length), ran: ($ran | length),
+	   skipped: (($s | length) - ($ran | length)),
+	   missed: ($ran | map(select(caught | not)))};
+def detectors_line: detectors as $d
+	| "detectors: \($d.caught)/\($d.ran) injected faults caught"
+	+ (if $d.skipped > 0 then " (\($d.skipped) self-tests skipped)" else "" end);
+def broken_line: detectors.missed as $m
+	| if ($m | length) == 0 then empty else
+	  "the suite is broken on this kernel: \($m | length) detector self-test(s) did not catch their fault: "
+	  + ($m | map("\(.test)/\(.case) (\([.status, (select(.finding != "none") | .finding)] | join(" ")))")
+	     | .[0:5] | join(", ")) + (if ($m | length) > 5 then ", ..." else "" end) end;
+'
+
+with_role() { jq -c "$RESULTS_JQ"' . + {role: role}'; }
 
 run_records() {
 	local run=$1 d col=0

@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Print a run's summary and keep it in RUN/matrix.txt:
+# Keep a run's full per-case table in RUN/matrix.txt and print its summary:
 #   setup/summary.sh RUN
 # RUN is a run folder (one sub-folder per kernel) or a single results folder.
-# First the kernels and how each guest ended, then the test-by-kernel matrix
-# (counts per outcome: p pass, x xfail, s skip; F fail, E error, X xpass are
-# unexpected), then the cases: all of them for one kernel; for several,
-# those not a plain pass or skip everywhere or not alike on every kernel.
+#
+# Both start with the kernels and how each guest ended, a line "the suite is
+# broken on this kernel" for a kernel where a detector self-test missed the
+# fault it injected, and one line per kernel for the self-tests
+# ("detectors: 14/14 injected faults caught"). Self-tests appear nowhere
+# else: the tables below are about the kernel only.
+# The terminal then gets the totals, the unexpected cases, the findings
+# (finding by kernel) and the protections (refusals), and the name of
+# matrix.txt, which also holds the test-by-kernel matrix (counts per
+# outcome: p pass, x xfail, s skip; F fail, E error, X xpass, ~ flaky are
+# unexpected), every case that is not a plain pass or skip everywhere or not
+# alike on every kernel (all of them for one kernel), the layout cases by
+# operation, and the self-tests' own matrix.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PINRACE_PROG="summary"
@@ -44,7 +53,10 @@ kernels() {
 	done
 }
 
-records() { run_records "$run"; }
+all_records=$(run_records "$run")
+records() { printf '%s\n' "$all_records" | jq -c "$RESULTS_JQ"' select(role == "kernel")'; }
+selftests() { printf '%s\n' "$all_records" | jq -c "$RESULTS_JQ"' select(role == "selftest")'; }
+
 
 # Column heads: the kernel folders (a lone results folder: its kernel).
 heads() {
@@ -55,12 +67,13 @@ heads() {
 	fi
 }
 
-# TSV: the matrix, one row per test, one column per kernel, then totals.
+# TSV: the matrix of the records on stdin, one row per test, one column
+# per kernel, then totals.
 matrix() {
-	records | jq -r -s --argjson dirs "$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -s .)" \
+	jq -r -s --argjson dirs "$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -s .)" \
 		--argjson heads "$(heads)" '
 		def cell: [["pass", "p"], ["xfail", "x"], ["skip", "s"], ["xpass", "X"],
-			["fail", "F"], ["error", "E"]] as $k
+			["fail", "F"], ["error", "E"], ["flaky", "~"]] as $k
 			| . as $r | [$k[] | . as [$s, $l] | ($r | map(select(.status == $s)) | length)
 			| select(. > 0) | "\(.)\($l)"] | join(" ") | if . == "" then "-" else . end;
 		. as $all
@@ -97,7 +110,7 @@ cases() {
 by_op() {
 	records | jq -r -s '
 		def cell: [["pass", "p"], ["xfail", "x"], ["skip", "s"], ["xpass", "X"],
-			["fail", "F"], ["error", "E"]] as $k
+			["fail", "F"], ["error", "E"], ["flaky", "~"]] as $k
 			| . as $r | [$k[] | . as [$s, $l] | ($r | map(select(.status == $s)) | length)
 			| select(. > 0) | "\(.)\($l)"] | join(" ") | if . == "" then "-" else . end;
 		map(select(.op != null and .mr != null and .mr != "none")) as $all
@@ -109,13 +122,55 @@ by_op() {
 		     | @tsv) end'
 }
 
+dirs_json=$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -c -s .)
+
+# Per kernel: the suite-broken line (if any) first, then the detectors line.
+detectors() {
+	printf '%s\n' "$all_records" | jq -r -s --argjson dirs "$dirs_json" "$RESULTS_JQ"'
+		. as $all | [$dirs[] as $d | $all | map(select(.dir == $d)) | select(length > 0)] as $ks
+		| ($ks[] | (.[0] | if .dir == "." then .kernel else .dir end) as $k | broken_line | "\($k): \(.)"),
+		  ($ks[] | (.[0] | if .dir == "." then .kernel else .dir end) as $k | "\($k): \(detectors_line)")'
+}
+
+# TSV: finding by kernel, kernel cases only (xfail: known, tests/expectations.txt).
+findings() {
+	records | jq -r -s --argjson dirs "$dirs_json" --argjson heads "$(heads)" "$RESULTS_JQ"'
+		map(select(finding)) as $f
+		| if ($f | length) == 0 then empty else
+		  (["FINDING"] + $heads | @tsv),
+		  ($f | map(.finding) | unique[] as $n
+		   | [$n] + [$dirs[] as $d | $f | map(select(.dir == $d and .finding == $n))
+			| if length == 0 then "-" else "\(length) case(s)"
+			  + (map(select(.status == "xfail")) | length | if . > 0 then ", \(.) known" else "" end) end]
+		   | @tsv) end'
+}
+
+# One line per kernel: the refusals (the kernel protecting the data).
+protections() {
+	records | jq -r -s --argjson dirs "$dirs_json" "$RESULTS_JQ"'
+		map(select(protection)) as $p | $dirs[] as $d | $p | map(select(.dir == $d))
+		| select(length > 0)
+		| "protections \(if $d == "." then .[0].kernel else $d end): \(length) refusal(s) (\(map(.errno // "refused") | unique | join(", "))) in "
+		  + (map(.test) | unique | join(", "))'
+}
+
+# Kernel cases that are unexpected (fail, error, xpass, flaky), at most 25.
+unexpected() {
+	records | jq -r -s "$RESULTS_JQ"'
+		map(select(unexpected)) | length as $n | .[0:25][]
+		| [(if .dir == "." then .kernel else .dir end), "\(.test)/\(.case)", ([.status, (select(.finding != "none") | .finding)] | join(" ")),
+		   ((.detail // "") | gsub("\\s+"; " ") | .[0:90])] | @tsv' | table
+}
+
 totals() {
 	local d l=''
 	for d in "${dirs[@]}"; do
 		[ -s "$run/$d/results.jsonl" ] || continue
 		[ ${#dirs[@]} -eq 1 ] || l=" $d"
-		jq -r -s --arg d "$l" '"totals\($d): " + (group_by(.status)
-			| map("\(.[0].status) \(length)") | join(", "))' "$run/$d/results.jsonl"
+		printf '%s\n' "$all_records" | jq -r -s --arg d "$d" --arg l "$l" "$RESULTS_JQ"'
+			map(select(.dir == $d and role == "kernel")) | "totals\($l) (kernel cases): " + (group_by(.status)
+			| map("\(.[0].status) \(length)") | join(", ")
+			| if . == "" then "no kernel cases" else . end)'
 	done
 }
 
@@ -131,10 +186,30 @@ evidence() {
 			and ((.detail // "") | startswith("inconclusive: ")))) | length) of \($r | length)" end'
 }
 
-{
+head_part() {
 	[ "${dirs[0]}" = . ] || { kernels | table && echo; }
-	matrix | table
-	echo "p pass, x xfail (known), s skip; F fail, E error, X xpass: unexpected"
+	detectors
+	echo
+}
+
+findings_part() {
+	local f
+	f=$(findings)
+	if [ -n "$f" ]; then
+		echo "findings (kernel behaviour only; known: tests/expectations.txt):"
+		printf '%s\n' "$f" | table
+	else
+		echo "findings: none on any kernel"
+	fi
+	protections
+}
+
+{
+	head_part
+	records | matrix | table
+	echo "p pass, x xfail (known), s skip; F fail, E error, X xpass, ~ flaky: unexpected"
+	echo
+	findings_part
 	echo
 	cases | table
 	grouped=$(by_op)
@@ -143,6 +218,22 @@ evidence() {
 		echo "layout cases by operation and MR mode (every kernel and filesystem):"
 		printf '%s\n' "$grouped" | table
 	fi
+	if [ -n "$(selftests | head -c1)" ]; then
+		echo
+		echo "self-tests (the suite's detectors fed the faults they must catch):"
+		selftests | matrix | table
+	fi
 	totals
 	evidence
-} | tee "$run/matrix.txt"
+} >"$run/matrix.txt"
+
+head_part
+totals
+evidence
+u=$(unexpected)
+if [ -n "$u" ]; then
+	echo "unexpected:"
+	printf '%s\n' "$u" | sed 's/^/  /'
+fi
+findings_part
+echo "full per-case table: $run/matrix.txt"
