@@ -16,9 +16,13 @@ usage: ./run.sh [options]
        ./run.sh --compare OLD NEW
 
   --kernel SPEC[,SPEC...]
-                     the kernels to run on, in order (repeatable): debian:bookworm
-                     (6.1), debian:trixie (6.12, default), debian:sid (newest),
-                     or a bzImage: PATH (modules from --modules) or PATH:MODDIR
+                     the kernels to run on, in order (repeatable): debian:SUITE
+                     for any suite the machine's Debian archive serves (bullseye
+                     5.10, bookworm 6.1, bookworm-backports and trixie 6.12 (the
+                     default), forky, sid, experimental), debian:SUITE/rt or
+                     /cloud for those flavours; Debian kernel packages
+                     KERNEL.deb or IMAGE.deb:MODULES.deb; or a bzImage: PATH
+                     (modules from --modules) or PATH:MODDIR
   --modules DIR      modules of the bzImage kernels that do not name their own:
                      DIR/lib/modules/VERSION (make modules_install INSTALL_MOD_PATH=DIR)
   --tests GLOB       run only the test binaries matching GLOB (default: all)
@@ -101,11 +105,11 @@ parse_kernel() { # SPEC
 	local spec=$1 img mod=''
 	arg_kernel_spec "$spec"
 	case $spec in
-	debian:bookworm | debian:trixie | debian:sid)
+	debian:* | *.deb | *.deb:*.deb) # names the archive serves, kernel packages
+		PINRACE_PROG=run.sh bash "$top/setup/kernel.sh" --check "$spec" || exit 2
 		kimages+=('') kmods+=('') knames+=("$spec")
 		return
 		;;
-	debian:*) die 2 "unknown kernel $(argq "$spec") (debian:bookworm, debian:trixie, debian:sid, or a bzImage path)" ;;
 	esac
 	img=$spec
 	if [ ! -f "$img" ] && [[ $spec == *:* ]]; then
