@@ -105,7 +105,7 @@ parse_kernel() { # SPEC
 	local spec=$1 img mod=''
 	arg_kernel_spec "$spec"
 	case $spec in
-	debian:* | *.deb | *.deb:*.deb) # names the archive serves, kernel packages
+	debian:* | *.deb) # names the archive serves, kernel packages
 		PINRACE_PROG=run.sh bash "$top/setup/kernel.sh" --check "$spec" || exit 2
 		kimages+=('') kmods+=('') knames+=("$spec")
 		return

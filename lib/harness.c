@@ -206,7 +206,7 @@ static void list_cases(struct run *r)
 	for (int i = 0; i < r->ncases; i++) {
 		struct pr_case *c = &r->cases[i];
 		struct pr_ctx ctx;
-		char why[256];
+		char why[512];
 		int s;
 
 		if (!selected(r, c))

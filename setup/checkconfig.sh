@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ -n "$config" ] || die 2 "usage: checkconfig.sh [--tests GLOB] [--release R] [--cases] [--results KDIR] CONFIG"
-[ -f "$config" ] && [ -r "$config" ] || die 2 "--check-config $config: no such file"
+{ [ -f "$config" ] && [ -r "$config" ]; } || die 2 "--check-config $config: no such file"
 grep -qE '^(# )?CONFIG_[A-Z0-9_]+[= ]' "$config" || die 2 "$config is not a kernel .config (no CONFIG_ lines)"
 [ -z "$against" ] || [ -s "$against/results.jsonl" ] || die 2 "--results $against: no results.jsonl there"
 fragment=$top/tests/config

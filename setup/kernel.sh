@@ -88,7 +88,7 @@ suite_sources() { # SUITE -> lines for sources.list
 	echo "deb [signed-by=$key] $archive $suite main"
 	alias=$(archive_suites | awk -v s="$suite" '$1 == s { print $2 }')
 	case $alias in
-	*stable) echo "deb [signed-by=$key] $(apt_security_uri) $suite-security main" ;;
+	*oldstable | stable) echo "deb [signed-by=$key] $(apt_security_uri) $suite-security main" ;;
 	esac
 }
 
@@ -306,6 +306,7 @@ archive_suites() {
 offered() {
 	local names fl
 	names=$(archive_suites | awk '{ print "debian:" $1 }' | paste -sd' ')
+	# shellcheck disable=SC2086 # one word each
 	fl=$(printf 'SUITE/%s ' $FLAVOURS)
 	printf 'the archive %s serves for amd64: %s (flavours: %s)' \
 		"$(apt_archive_uri)" "$names" "${fl% }"
@@ -394,7 +395,7 @@ debian:*)
 	need_cmd apt-get apt-cache dpkg depmod flock xz zstd
 	debian_kernel "$SUITE" "$FLAVOUR" "$refresh"
 	;;
-*.deb | *.deb:*.deb)
+*.deb)
 	[ -z "$moddir" ] || die 2 "--modules goes with a bzImage; name the modules package: IMAGE.deb:MODULES.deb"
 	IFS=: read -r -a debs <<<"$spec"
 	check_debs "${debs[@]}"
