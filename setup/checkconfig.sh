@@ -4,6 +4,7 @@
 # needs and backing (TEST --requires). Nothing is booted or probed.
 #
 #   setup/checkconfig.sh [--tests GLOB] [--release R] [--cases] [--results KDIR] CONFIG
+#   setup/checkconfig.sh --missing KDIR    what a run's kernel folder says it lacked
 #
 # --release R   the kernel release (default: the .config's "Linux/x86 R" line)
 # --cases       one line per case: TEST/CASE <tab> run|skip <tab> why
@@ -19,6 +20,17 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PINRACE_PROG=${PINRACE_PROG:-check-config}
 . "$top/setup/common.sh"
+
+# --missing KDIR: what a kernel folder of a run records the kernel lacked,
+# one line each: its .config's missing options (config-check.txt, written
+# by vm.sh) and what the guest's setup found missing (lacks.txt).
+if [ "${1:-}" = --missing ]; then
+	kdir=${2:?usage: checkconfig.sh --missing KDIR}
+	sed -n 's/^missing option: /missing config option: /p; s/^too old: /too old for: /p' \
+		"$kdir/config-check.txt" 2>/dev/null
+	sed 's/^/guest setup lacks /' "$kdir/lacks.txt" 2>/dev/null
+	exit 0
+fi
 
 glob='*' release='' per_case=0 against='' config=''
 while [ $# -gt 0 ]; do

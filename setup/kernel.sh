@@ -95,10 +95,11 @@ suite_sources() { # SUITE -> lines for sources.list
 # Field FIELD of the candidate version of PKG, from the private lists.
 cand_field() { # PKG FIELD
 	local v
-	v=$(apt-cache "${APT[@]}" policy "$1" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }')
+	v=$(apt-cache "${APT[@]}" policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && !v { v = $2 } END { print v }') || true
 	[ -n "$v" ] && [ "$v" != "(none)" ] || return 0
+	# awk reads to the end: an early exit would fail the pipe (pipefail)
 	apt-cache "${APT[@]}" show "$1=$v" 2>/dev/null |
-		awk -v f="$2:" 'NF == 0 { exit } $1 == f { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+		awk -v f="$2:" 'NF == 0 { done = 1 } !done && $1 == f { sub(/^[^:]*:[ \t]*/, ""); print; done = 1 }'
 }
 
 pkg_exists() { [ -n "$(cand_field "$1" Version)" ]; }
@@ -119,7 +120,7 @@ resolve_packages() { # META
 	# sid layout: linux-image-V is a meta package of linux-binary-V (image),
 	# linux-modules-V and linux-base-V (config, modules.builtin, modules.order).
 	deps=$(cand_field "$img" Depends | tr ',' '\n' | sed 's/^ *//; s/[ |].*//')
-	if printf '%s\n' "$deps" | grep -q '^linux-binary-'; then
+	if grep -q '^linux-binary-' <<<"$deps"; then
 		for p in $(printf '%s\n' "$deps" | grep -E '^linux-(binary|modules|base)-[0-9]'); do
 			case $p in
 			linux-binary-*)

@@ -58,7 +58,7 @@ matrix() {
 	records | jq -r -s --argjson dirs "$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -s .)" \
 		--argjson heads "$(heads)" '
 		def cell: [["pass", "p"], ["xfail", "x"], ["skip", "s"], ["xpass", "X"],
-			["fail", "F"], ["error", "E"]] as $k
+			["fail", "F"], ["error", "E"], ["flaky", "~"]] as $k
 			| . as $r | [$k[] | . as [$s, $l] | ($r | map(select(.status == $s)) | length)
 			| select(. > 0) | "\(.)\($l)"] | join(" ") | if . == "" then "-" else . end;
 		. as $all
@@ -73,7 +73,8 @@ cases() {
 	records | jq -r -s --argjson dirs "$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -s .)" \
 		--argjson heads "$(heads)" '
 		def outcome: if . == null then "-" else
-			[.status, (select(.finding != "none") | .finding), (.errno // empty)] | join(" ") end;
+			[.status, (select(.status == "flaky") | "\(.repeats.bad)/\(.repeats.runs)"),
+			 (select(.finding != "none") | .finding), (.errno // empty)] | join(" ") end;
 		. as $all
 		| ($dirs | length) as $n
 		| (if $n == 1 then ["TEST", "CASE", "STATUS", "FINDING", "ERRNO"]
@@ -95,7 +96,7 @@ cases() {
 by_op() {
 	records | jq -r -s '
 		def cell: [["pass", "p"], ["xfail", "x"], ["skip", "s"], ["xpass", "X"],
-			["fail", "F"], ["error", "E"]] as $k
+			["fail", "F"], ["error", "E"], ["flaky", "~"]] as $k
 			| . as $r | [$k[] | . as [$s, $l] | ($r | map(select(.status == $s)) | length)
 			| select(. > 0) | "\(.)\($l)"] | join(" ") | if . == "" then "-" else . end;
 		map(select(.op != null and .mr != null and .mr != "none")) as $all
@@ -119,8 +120,9 @@ totals() {
 
 {
 	[ "${dirs[0]}" = . ] || { kernels | table && echo; }
+	for d in "${dirs[@]}"; do bash "$top/setup/checkconfig.sh" --missing "$run/$d" | sed "s|^|$d: |"; done
 	matrix | table
-	echo "p pass, x xfail (known), s skip; F fail, E error, X xpass: unexpected"
+	echo "p pass, x xfail (known), s skip; F fail, E error, X xpass: unexpected; ~ flaky (over repeats)"
 	echo
 	cases | table
 	grouped=$(by_op)
