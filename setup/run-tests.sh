@@ -264,7 +264,7 @@ if [ "$rerun" -gt 0 ] && [ -s "$jsonl" ]; then
 		name=${bin##*/}
 		mapfile -t again < <(jq -r --arg t "$name" 'select(.test == $t and
 			(.status == "fail" or .status == "error" or .status == "xpass")) | .case' "$jsonl" | sort -u)
-		[ ${#again[@]} -gt 0 ] && [ "${again[0]}" != '*' ] || continue
+		{ [ ${#again[@]} -gt 0 ] && [ "${again[0]}" != '*' ]; } || continue
 		say "$name: rerunning ${#again[@]} unexpected case(s) $rerun time(s)"
 		per=$(info "$bin" timeout)
 		for ((rep = 1; rep <= rerun; rep++)); do
@@ -273,7 +273,7 @@ if [ "$rerun" -gt 0 ] && [ -s "$jsonl" ]; then
 		done
 	done
 fi
-[ "$repeat" -le 1 ] && [ "$rerun" = 0 ] ||
+{ [ "$repeat" -le 1 ] && [ "$rerun" = 0 ]; } ||
 	bash "$top/setup/repeat.sh" verdict "$results" "$([ "$repeat" -gt 1 ] && echo "$repeat")"
 
 unexpected=$(bash "$top/setup/repeat.sh" unexpected "$jsonl")
