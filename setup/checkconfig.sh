@@ -130,11 +130,13 @@ verdicts() {
 				else ok = 0
 			}
 			if (!ok) continue
+			gm = ""
 			for (j = 1; j <= no[k]; j++)
 				if (!set[opt[k, j]]) {
-					why = why (why ? "; " : "") opt[k, j] " not set: " what[k]
+					gm = gm (gm ? ", " : "") opt[k, j]
 					miss = miss (miss ? " " : "") opt[k, j]
 				}
+			if (gm != "") why = why (why ? "; " : "") gm " not set: " what[k]
 			if (since[k] != "" && release != "") {
 				split(since[k], sv, " "); sub(/:$/, "", sv[2])
 				if (vercmp(release, sv[1]) < 0) {
