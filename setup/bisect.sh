@@ -77,7 +77,7 @@ n=$((good + bad))
 [ "$n" -gt 0 ] ||
 	verdict 125 "cannot tell (125): every case skipped or was inconclusive on $release ($other run(s); $(jq -r -s 'map(select(.repeat != "verdict")) | first | .detail // ""' "$kdir/results.jsonl" | cut -c1-120))"
 if [ "$bad" -eq 0 ]; then
-	verdict 0 "good: $n run(s) on $release, none failed${other:+ ($other skipped or inconclusive)}"
+	verdict 0 "good: $n run(s) on $release, none failed$([ "$other" = 0 ] || echo " ($other skipped or inconclusive)")"
 fi
 if awk -v b="$bad" -v n="$n" -v f="$frac" 'BEGIN { exit !(b / n >= f) }'; then
 	verdict 1 "bad: $bad of $n run(s) failed on $release (first: ${first//:/ })"

@@ -9,8 +9,9 @@
 # --release R   the kernel release (default: the .config's "Linux/x86 R" line)
 # --cases       one line per case: TEST/CASE <tab> run|skip <tab> why
 # --results KDIR  also compare with what a run on that kernel did (its
-#               results.jsonl): each case predicted to skip must have
-#               skipped, each predicted to run must not have
+#               results.jsonl, or the guest's list.txt of run.sh --list):
+#               each case predicted to skip must have skipped, each
+#               predicted to run must not have
 # Output: the options the config lacks (with the tests needing each), the
 # release-bound pieces it is too old for, then a table per test: cases
 # that run, that skip, and why; the pieces only the guest can find by
@@ -50,7 +51,8 @@ done
 [ -n "$config" ] || die 2 "usage: checkconfig.sh [--tests GLOB] [--release R] [--cases] [--results KDIR] CONFIG"
 { [ -f "$config" ] && [ -r "$config" ]; } || die 2 "--check-config $config: no such file"
 grep -qE '^(# )?CONFIG_[A-Z0-9_]+[= ]' "$config" || die 2 "$config is not a kernel .config (no CONFIG_ lines)"
-[ -z "$against" ] || [ -s "$against/results.jsonl" ] || die 2 "--results $against: no results.jsonl there"
+[ -z "$against" ] || [ -s "$against/results.jsonl" ] || [ -s "$against/list.txt" ] ||
+	die 2 "--results $against: no results.jsonl (a run) or list.txt (run.sh --list) there"
 fragment=$top/tests/config
 [ -n "$release" ] || release=$(sed -n 's/^# Linux\/[^ ]* \([0-9][^ ]*\) Kernel Configuration$/\1/p' "$config" | head -n1)
 
@@ -176,8 +178,13 @@ rc=0
 ! grep -q $'\tskip\t' <<<"$v" || rc=1
 if [ -n "$against" ]; then
 	# What the run did, case by case (the last line of a case counts).
-	did=$(jq -r '"\(.test)/\(.case)\t\(.status)\t\(.detail // "")"' "$against/results.jsonl" |
-		awk -F'\t' '{ s[$1] = $2; d[$1] = $3 } END { for (c in s) print c "\t" s[c] "\t" d[c] }')
+	if [ -s "$against/results.jsonl" ]; then
+		did=$(jq -r '"\(.test)/\(.case)\t\(.status)\t\(.detail // "")"' "$against/results.jsonl" |
+			awk -F'\t' '{ s[$1] = $2; d[$1] = $3 } END { for (c in s) print c "\t" s[c] "\t" d[c] }')
+	else # the guest's --list: "TEST/CASE <tab> run" or "skip: why" (or "error: why")
+		did=$(awk -F'\t' 'NF == 2 { st = $2; why = ""; i = index(st, ": ")
+			if (i) { why = substr(st, i + 2); st = substr(st, 1, i - 1) } print $1 "\t" st "\t" why }' "$against/list.txt")
+	fi
 	# A case predicted to run that skipped for a piece only the guest can
 	# find by trying (a probed line of its groups) is not a disagreement.
 	out=$(awk -F'\t' 'FILENAME == ARGV[1] { p[$1] = $2; w[$1] = $3; pr[$1] = $5; next }
