@@ -29,8 +29,9 @@ xfs_dax_mount() { # DEV DIR VAR [MKFS OPTS...]
 	shift 3
 	err=$(mount -t xfs -o dax=always "$dev" "$dir" 2>&1) && return 0
 	mkfs.xfs -f -q -m reflink=0 "$@" "$dev" >/dev/null || return 1
+	err=$(head -n1 <<<"$err" | sed 's/.*: //; s/,.*//')
 	if mount -t xfs -o dax=always "$dev" "$dir"; then
-		lacks "$var" "XFS with reflink and DAX: this kernel ($(uname -r)) mounts XFS -o dax=always only without reflink (${err##*: }); DAX with reflink came in 6.0 (ea6c49b784f0)"
+		lacks "$var" "XFS with reflink and DAX: this kernel ($(uname -r)) mounts XFS -o dax=always only without reflink (with it: $err); DAX with reflink came in 6.0 (ea6c49b784f0)"
 		return 0
 	fi
 	mount -t xfs "$dev" "$dir" || return 1
