@@ -187,13 +187,13 @@ if [ -n "$against" ]; then
 	fi
 	# A case predicted to run that skipped for a piece only the guest can
 	# find by trying (a probed line of its groups) is not a disagreement.
-	out=$(awk -F'\t' 'FILENAME == ARGV[1] { p[$1] = $2; w[$1] = $3; pr[$1] = $5; next }
+	out=$(awk -F'\t' -v dir="$against" 'FILENAME == ARGV[1] { p[$1] = $2; w[$1] = $3; pr[$1] = $5; next }
 		($1 in p) { n++; skip = ($2 == "skip")
 			if ((p[$1] == "skip") == skip) { agree++; if (skip) ks++ }
 			else if (skip && pr[$1] != "") { probed++; printf "found by trying: %s: %s\n", $1, $3 }
 			else printf "disagrees: %s: predicted %s%s, the run: %s (%s)\n", $1, p[$1], w[$1] == "" ? "" : " (" w[$1] ")", $2, $3 }
 		END { printf "against %s: %d of %d case(s) agree (%d predicted and seen skipping), %d skipped for a piece found by trying\n", dir, agree, n, ks, probed }' \
-		dir="$against" <(printf '%s\n' "$v") - <<<"$did")
+		<(printf '%s\n' "$v") - <<<"$did")
 	printf '%s\n' "$out"
 	! grep -q '^disagrees:' <<<"$out" || rc=1
 fi
