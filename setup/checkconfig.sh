@@ -108,6 +108,7 @@ verdicts() {
 		}
 		if ($0 ~ /^# since: /) { since[g] = substr($0, 10); next }
 		if ($0 ~ /^# probed: /) { probed[g] = substr($0, 11); next }
+		if ($0 ~ /^# never: /) { never[g] = substr($0, 10); next }
 		next
 	}
 	FILENAME == ARGV[2] {	# the .config
@@ -147,6 +148,7 @@ verdicts() {
 				}
 			}
 			if (probed[k] != "") prb = prb (prb ? "|" : "") probed[k]
+			if (never[k] != "") why = why (why ? "; " : "") never[k]
 		}
 		printf "%s\t%s\t%s\t%s\t%s\n", $1, why == "" ? "run" : "skip", why, miss, prb
 	}' "$fragment" "$config" - <<<"$reqs"
