@@ -233,7 +233,7 @@ crash_selftest() {
 }
 [ -z "$crash_kernel" ] || crash_selftest
 # 6. run.sh --bisect's 0, 1 and 125, one short guest boot each
-while IFS= read -r l; do case $l in "ok "*) verdict 0 "${l#ok - }" ;; "not ok "*) verdict 1 "${l#not ok - }" ;; esac; done < <(bash "$top/setup/check-bisect.sh")
+sub_checks "" bash "$top/setup/check-bisect.sh"
 
 log "results in $out"
 echo "check: $passed passed, $failed failed, $skipped skipped"
