@@ -280,9 +280,7 @@ archive_suites() {
 		tail -n +2 "$f"
 		return
 	fi
-	mkdir -p "$kdir" || die 1 "cannot create $kdir"
 	tmp=$(mktemp -d)
-	log "reading the list of suites of $archive"
 	{
 		echo "# $archive"
 		for a in $SUITE_ALIASES; do
@@ -293,20 +291,23 @@ archive_suites() {
 				$1 == "Codename:" { c = $2 } END { if (c) print c }' "$tmp/$a" | head -n1)
 			[ -z "$name" ] || echo "$name $a"
 		done
-	} >"$f.tmp.$$"
-	rm -rf "$tmp"
-	if [ "$(wc -l <"$f.tmp.$$")" -le 1 ]; then
-		rm -f "$f.tmp.$$"
+	} >"$tmp/list"
+	if [ "$(wc -l <"$tmp/list")" -le 1 ]; then
+		rm -rf "$tmp"
 		die 1 "could not read any suite's Release file from $archive"
 	fi
-	mv "$f.tmp.$$" "$f"
-	tail -n +2 "$f"
+	# --check (bad input is refused creating nothing) only reads the cache
+	if [ "$check" = 0 ] && mkdir -p "$kdir" && cp "$tmp/list" "$f.tmp.$$"; then
+		mv "$f.tmp.$$" "$f"
+	fi
+	tail -n +2 "$tmp/list"
+	rm -rf "$tmp"
 }
 
 # One line: what debian: names the archive offers.
-offered() {
+offered() { # [SUITES: archive_suites' lines, if read already]
 	local names fl
-	names=$(archive_suites | awk '{ print "debian:" $1 }' | paste -sd' ')
+	names=$(printf '%s\n' "${1:-$(archive_suites)}" | awk '{ print "debian:" $1 }' | paste -sd' ')
 	# shellcheck disable=SC2086 # one word each
 	fl=$(printf 'SUITE/%s ' $FLAVOURS)
 	printf 'the archive %s serves for amd64: %s (flavours: %s)' \
@@ -323,8 +324,10 @@ parse_debian() { # SPEC
 		die 2 "malformed kernel name '$1': debian:SUITE or debian:SUITE/FLAVOUR, SUITE a Debian codename (bookworm, bookworm-backports, sid...)"
 	[[ " $FLAVOURS " == *" ${FLAVOUR:-rt} "* ]] ||
 		die 2 "unknown kernel flavour '$FLAVOUR' in '$1' (known: ${FLAVOURS// /, }; none for the generic amd64 kernel)"
-	archive_suites | awk -v s="$SUITE" '$1 == s { f = 1 } END { exit !f }' ||
-		die 2 "unknown kernel '$1': $(offered)"
+	local suites
+	suites=$(archive_suites) || exit
+	awk -v s="$SUITE" '$1 == s { f = 1 } END { exit !f }' <<<"$suites" ||
+		die 2 "unknown kernel '$1': $(offered "$suites")"
 }
 
 # --- Debian kernel packages given as files -----------------------------------------
