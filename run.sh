@@ -16,14 +16,31 @@ usage: ./run.sh [options]
        ./run.sh --compare OLD NEW
 
   --kernel SPEC[,SPEC...]
-                     the kernels to run on, in order (repeatable): debian:bookworm
-                     (6.1), debian:trixie (6.12, default), debian:sid (newest),
-                     or a bzImage: PATH (modules from --modules) or PATH:MODDIR
+                     the kernels to run on, in order (repeatable): debian:SUITE
+                     for any suite the machine's Debian archive serves (bullseye
+                     5.10, bookworm 6.1, bookworm-backports and trixie 6.12 (the
+                     default), forky, sid, experimental), debian:SUITE/rt or
+                     /cloud for those flavours; Debian kernel packages
+                     KERNEL.deb or IMAGE.deb:MODULES.deb; or a bzImage: PATH
+                     (modules from --modules) or PATH:MODDIR
   --modules DIR      modules of the bzImage kernels that do not name their own:
                      DIR/lib/modules/VERSION (make modules_install INSTALL_MOD_PATH=DIR)
   --tests GLOB       run only the test binaries matching GLOB (default: all)
   --profile NAME     quick (default), stress or soak (workloads/NAME.profile)
   --seed N           seed for every case (replays a recorded run)
+  --case GLOB        run only the cases matching GLOB (with --tests and --seed:
+                     replays one case; every failing case records that command)
+  --repeat N         run each selected case N times; a case that fails in some
+                     runs only is "flaky" (with the share, e.g. flaky 3/8 hang)
+  --rerun-failed N   run each case that ended unexpected N more times
+  --bisect           for `git bisect run`: one kernel, one verdict line; exit 0
+                     good (no run failed), 1 bad, 125 cannot tell (no boot,
+                     broken setup, every case skipped) (README: Bisecting)
+  --bisect-share S   with --bisect: bad only when at least this share of the
+                     runs failed (0.5, 50% or 1/2; default: any)
+  --check-config FILE  read a kernel .config against tests/config: what each
+                     test would run and skip, and why; boots nothing; exit 0
+                     when everything would run, 1 otherwise
   --list             say what would run (with --host: and what would skip, and
                      why; in a guest its kernel decides that); boots nothing
   --results DIR      where run folders go (default: results/)
@@ -59,10 +76,12 @@ argv=("$@")
 specs=() modules='' glob='*' profile=quick seed='' list=0 compare=()
 base="$top/results" timeout=2400 host=0 scratch='' dax='' device='' config='' kcidb=''
 accel_mode=auto jobs=''
+repeat=1 rerun=0 case_glob='' bisect=0 share='' checkcfg=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel | --modules | --tests | --profile | --seed | --results | \
-		--timeout | --scratch | --dax | --device | --config | --compare | --accel | --jobs | --kcidb)
+		--timeout | --scratch | --dax | --device | --config | --compare | --accel | --jobs | --kcidb | \
+		--repeat | --rerun-failed | --case | --bisect-share | --check-config)
 		need_arg "$@" ;;
 	esac
 	case $1 in
@@ -89,6 +108,12 @@ while [ $# -gt 0 ]; do
 		compare=("$2" "$3")
 		shift 2
 		;;
+	--repeat) repeat=$2; shift ;;
+	--rerun-failed) rerun=$2; shift ;;
+	--case) case_glob=$2; shift ;;
+	--bisect) bisect=1 ;;
+	--bisect-share) share=$2; shift ;;
+	--check-config) checkcfg=$2; shift ;;
 	--list) list=1 ;;
 	--host) host=1 ;;
 	-h | --help) usage; exit 0 ;;
@@ -99,6 +124,11 @@ done
 
 if [ ${#compare[@]} -gt 0 ]; then
 	exec bash "$top/setup/compare.sh" --results "$base" "${compare[@]}"
+fi
+if [ -n "$checkcfg" ]; then
+	[ -f "$checkcfg" ] || die 2 "--check-config $checkcfg: no such file"
+	make -s -C "$top" all >&2 || die 3 "build failed"
+	exec bash "$top/setup/checkconfig.sh" --tests "$glob" "$checkcfg"
 fi
 
 # --- kernels -----------------------------------------------------------------
@@ -111,11 +141,11 @@ parse_kernel() { # SPEC
 	local spec=$1 img mod=''
 	arg_kernel_spec "$spec"
 	case $spec in
-	debian:bookworm | debian:trixie | debian:sid)
+	debian:* | *.deb) # names the archive serves, kernel packages
+		PINRACE_PROG=run.sh bash "$top/setup/kernel.sh" --check "$spec" || exit 2
 		kimages+=('') kmods+=('') knames+=("$spec")
 		return
 		;;
-	debian:*) die 2 "unknown kernel $(argq "$spec") (debian:bookworm, debian:trixie, debian:sid, or a bzImage path)" ;;
 	esac
 	img=$spec
 	if [ ! -f "$img" ] && [[ $spec == *:* ]]; then
@@ -131,6 +161,15 @@ parse_kernel() { # SPEC
 # Validate everything before anything starts (setup/args.sh).
 validate_run_args
 [ -z "$kcidb" ] || [ -d "$(dirname "$kcidb")" ] || die 2 "--kcidb $kcidb: no such folder for it"
+[[ $repeat =~ ^[1-9][0-9]{0,3}$ ]] || die 2 "--repeat wants a count from 1 to 9999, not '$repeat'"
+[[ $rerun =~ ^[0-9]{1,4}$ ]] || die 2 "--rerun-failed wants a count, not '$rerun'"
+[ -z "$share" ] || [ $bisect = 1 ] || die 2 "--bisect-share goes with --bisect"
+[ -z "$share" ] || [[ $share =~ ^(0?\.[0-9]+|1|[0-9]{1,3}%|[0-9]+/[1-9][0-9]*)$ ]] ||
+	die 2 "--bisect-share wants a share like 0.5, 50% or 1/2, not '$share'"
+if [ $bisect = 1 ]; then
+	[ $list = 0 ] || die 2 "--bisect does not go with --list"
+	[ ${#specs[@]} -le 1 ] || die 2 "--bisect answers for one kernel, not ${#specs[@]}"
+fi
 if [ $host = 1 ]; then
 	[ ${#specs[@]} -eq 0 ] || die 2 "--kernel does not go with --host (the host runs its own kernel)"
 	if [ -n "$config" ]; then
@@ -175,7 +214,18 @@ if [ $list = 1 ] && [ $host = 0 ]; then
 	exit 0
 fi
 
-guest_args=(--tests "$glob" --profile "$profile")
+guest_args=(--tests "$glob" --profile "$profile" --repeat "$repeat" --rerun-failed "$rerun")
+[ -z "$case_glob" ] || guest_args+=(--case "$case_glob")
+if [ $bisect = 1 ]; then # the same run, judged for git bisect (setup/bisect.sh)
+	again=()
+	skip=0
+	for a in "${argv[@]}"; do
+		if [ $skip = 1 ]; then skip=0 && continue; fi
+		case $a in --bisect) continue ;; --bisect-share) skip=1 && continue ;; esac
+		again+=("$a")
+	done
+	exec bash "$top/setup/bisect.sh" ${share:+--share "$share"} --results "$base" -- "$0" "${again[@]}"
+fi
 [ -z "$seed" ] || export PINRACE_SEED=$seed
 
 # Host mode: this machine, its device, the named directories.
@@ -295,6 +345,11 @@ for i in "${kdirs_seq[@]}"; do
 		--timeout "$timeout")
 	[ "$i" -eq 0 ] || kargs+=(--prev $((spent / i)))
 	[ $host = 0 ] || kargs+=(--host)
+	# what replays one case of this kernel (lib/report.c appends the rest)
+	PINRACE_REPLAY="./run.sh --kernel $(printf '%q' "${specs[i]:-host}")"
+	[ -z "$modules" ] || [ -z "${kimages[i]:-}" ] || PINRACE_REPLAY+=" --modules $(printf '%q' "$modules")"
+	[ "$profile" = quick ] || PINRACE_REPLAY+=" --profile $profile"
+	export PINRACE_REPLAY
 	[ ${#kdirs[@]} -eq 1 ] || log "kernel $((i + 1))/${#kdirs[@]}: ${knames[i]} (${kvers[i]})"
 	run_child bash "$top/setup/kernel-run.sh" "${kargs[@]}" -- "${guest_args[@]}"
 	rc=$?

@@ -34,7 +34,7 @@ struct run {
 	struct pr_case *cases;
 	int ncases;
 	const char *filter;
-	int list, info;
+	int list, info, requires;
 	int have_seed;
 	uint64_t seed;
 	struct pr_expectations expect;
@@ -66,6 +66,7 @@ static void usage(const struct pr_test *t, FILE *f)
 		"%s\n"
 		"  --list       each case and whether it would run, skip (with the reason) or error\n"
 		"  --info       the test's declared needs, timeout, tags and cases\n"
+		"  --requires   each case's declared needs and backing, probing nothing\n"
 		"  --case GLOB  run only the cases whose name matches\n"
 		"  --seed N     seed for the case's randomness (replays a run)\n"
 		"environment: PINRACE_RESULTS (dir for results.jsonl and dumps),\n"
@@ -79,6 +80,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 	static const struct option opts[] = {
 		{"list", no_argument, NULL, 'l'},
 		{"info", no_argument, NULL, 'i'},
+		{"requires", no_argument, NULL, 'r'},
 		{"case", required_argument, NULL, 'c'},
 		{"seed", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
@@ -92,6 +94,10 @@ static int parse_args(struct run *r, int argc, char **argv)
 			break;
 		case 'i':
 			r->info = 1;
+			break;
+		case 'r':
+			r->requires
+			= 1;
 			break;
 		case 'c':
 			r->filter = optarg;
@@ -202,7 +208,7 @@ static void list_cases(struct run *r)
 	for (int i = 0; i < r->ncases; i++) {
 		struct pr_case *c = &r->cases[i];
 		struct pr_ctx ctx;
-		char why[256];
+		char why[512];
 		int s;
 
 		if (!selected(r, c))
@@ -214,6 +220,26 @@ static void list_cases(struct run *r)
 		       s == PR_PASS ? "run" : pr_status_name(s),
 		       s == PR_PASS ? "" : ": ", s == PR_PASS ? "" : why,
 		       pr_role_name(pr_case_role(r->t, c)));
+	}
+}
+
+/* TEST/CASE, its needs (comma-separated, "-" if none) and its backing. */
+static void print_requires(const struct run *r)
+{
+	for (int i = 0; i < r->ncases; i++) {
+		const struct pr_case *c = &r->cases[i];
+		unsigned int needs = pr_case_needs(r->t, c);
+		int n = 0;
+
+		if (!selected(r, c))
+			continue;
+		printf("%s/%s\t", r->t->name, c->name);
+		for (int b = 0; b < PR_NEED_NBITS; b++)
+			if (needs & (1u << b))
+				printf("%s%s", n++ ? "," : "",
+				       pr_need_name(1u << b));
+		printf("%s\t%s\n", n ? "" : "-",
+		       c->backing ? c->backing->name : "-");
 	}
 }
 
@@ -334,9 +360,11 @@ int pr_main(const struct pr_test *t, int argc, char **argv)
 	r.cases = pr_cases_expand(t, &r.ncases);
 	if (!r.cases)
 		return 2;
-	if (r.info || r.list) {
+	if (r.info || r.list || r.requires) {
 		if (r.info)
 			print_info(&r);
+		else if (r.requires)
+			print_requires(&r);
 		else
 			list_cases(&r);
 		return 0;

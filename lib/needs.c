@@ -23,7 +23,7 @@
 struct probe {
 	int done;
 	int status;
-	char why[256];
+	char why[512];
 };
 
 static const char *const need_names[PR_NEED_NBITS] = {
@@ -46,6 +46,19 @@ static int say(struct probe *p, int status, const char *fmt, const char *a,
 	return status;
 }
 
+/* Why the setup could not provide what $ENV names ($ENV_LACKS), or NULL. */
+static const char *lacks(const char *env)
+{
+	char name[96];
+	const char *why;
+
+	if (!env)
+		return NULL;
+	snprintf(name, sizeof(name), "%s_LACKS", env);
+	why = getenv(name);
+	return why && *why ? why : NULL;
+}
+
 static int probe_root(struct probe *p, const struct pr_backing *b)
 {
 	(void)b;
@@ -61,6 +74,9 @@ static int rdma_probe_open(struct probe *p, int *odp)
 	struct pr_rdma r;
 	char err[200];
 
+	if ((!dev || !*dev) && lacks("PINRACE_RDMA_DEV"))
+		return say(p, PR_SKIP, "no RDMA device: %s%s",
+			   lacks("PINRACE_RDMA_DEV"), "");
 	if (pr_rdma_open(&r, dev && *dev ? dev : NULL, 0, err, sizeof(err)))
 		/* A device that was named but fails is broken setup. */
 		return say(p, dev && *dev ? PR_ERROR : PR_SKIP, "%s%s", err,
@@ -116,6 +132,9 @@ static int probe_scratch(struct probe *p, const struct pr_backing *b)
 	struct stat st;
 	int fd, dax;
 
+	if (!dir && lacks(b->dir_env))
+		return say(p, PR_SKIP, "no %s directory: %s", b->kind,
+			   lacks(b->dir_env));
 	if (!dir)
 		return say(p, PR_SKIP, "no %s directory ($%s unset)", b->kind,
 			   b->dir_env);
@@ -143,6 +162,9 @@ static int probe_scratch(struct probe *p, const struct pr_backing *b)
 
 static int probe_dax(struct probe *p, const struct pr_backing *b)
 {
+	if (!pr_backing_dir(b) && lacks(b->dir_env))
+		return say(p, PR_SKIP, "no DAX filesystem: %s%s",
+			   lacks(b->dir_env), "");
 	if (!pr_backing_dir(b))
 		return say(p, PR_SKIP, "no DAX filesystem ($%s unset)%s",
 			   b->dir_env, "");
@@ -166,7 +188,9 @@ static int probe_reflink(struct probe *p, const struct pr_backing *b)
 	rc = pwrite(s, "reflink?", 8, 0) == 8 && fsync(s) == 0
 		     ? ioctl(d, FICLONE, s)
 		     : -1;
-	if (rc)
+	if (rc && lacks(b->dir_env))
+		say(p, PR_SKIP, "no reflink: %s%s", lacks(b->dir_env), "");
+	else if (rc)
 		say(p, PR_SKIP, "no reflink: FICLONE on %s: %s",
 		    pr_backing_fs(b, fsname, sizeof(fsname)), strerror(errno));
 	close(s), close(d), unlink(src), unlink(dst);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -174,11 +175,28 @@ static void kmsg_list(struct sb *s, const char *kmsg)
 	}
 }
 
+/*
+ * The command that replays this case: run.sh's own (PINRACE_REPLAY holds
+ * "./run.sh --kernel K [--profile P]" when run.sh started the run), else
+ * the test binary's.
+ */
+static void replay_cmd(const struct pr_case_report *r, char *buf, size_t len)
+{
+	const char *pre = getenv("PINRACE_REPLAY");
+
+	if (pre && *pre)
+		snprintf(buf, len, "%s --tests %s --case '%s' --seed %llu", pre,
+			 r->test, r->cs->name, (unsigned long long)r->run_seed);
+	else
+		snprintf(buf, len, "build/tests/%s --case '%s' --seed %llu",
+			 r->test, r->cs->name, (unsigned long long)r->run_seed);
+}
+
 void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 {
 	const struct pr_result *res = r->res;
 	struct sb s = {buf, len, 0};
-	char num[32], replay[320];
+	char num[32], replay[768];
 
 	buf[0] = '\0';
 	yaml_str(&s, "role", r->role);
@@ -206,8 +224,7 @@ void pr_report_yaml(const struct pr_case_report *r, char *buf, size_t len)
 		evidence(&s, &res->ev, "%s: ", "", "\n");
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)res->seed);
 	yaml_str(&s, "seed", num);
-	snprintf(replay, sizeof(replay), "--seed %llu --case '%s'",
-		 (unsigned long long)r->run_seed, r->cs->name);
+	replay_cmd(r, replay, sizeof(replay));
 	yaml_str(&s, "replay", replay);
 	if (res->hang_op[0]) {
 		sb_printf(&s, "hang:\n  ");
@@ -240,7 +257,8 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 {
 	const struct pr_result *res = r->res;
 	const struct pr_case *c = r->cs;
-	char buf[12288];
+	const char *repeat = getenv("PINRACE_REPEAT");
+	char buf[12288], replay[768];
 	struct sb s = {buf, sizeof(buf) - 2, 0};
 	int fd, err = 0;
 
@@ -273,6 +291,10 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 		  r->duration_ms);
 	field(&s, "killed_by", pr_killed_by_name(res->killed_by));
 	evidence(&s, &res->ev, "\"%s\": ", ", ", "");
+	replay_cmd(r, replay, sizeof(replay));
+	field(&s, "replay", replay);
+	if (repeat && *repeat && strspn(repeat, "0123456789") == strlen(repeat))
+		sb_printf(&s, ", \"repeat\": %s", repeat);
 	field(&s, "expected", r->expect ? r->expect->reason : NULL);
 	field(&s, "commit", r->expect ? r->expect->commit : NULL);
 	if (res->hang_op[0]) {

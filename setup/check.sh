@@ -16,7 +16,8 @@
 #   5. the crash self-test: a guest on $PINRACE_CHECK_CRASH_KERNEL crashes on
 #      purpose (sysrq) in the middle of a test; the run must record that case
 #      as an error, boot a fresh guest and finish every other case.
-# Either variable set empty skips its step.
+#   6. run.sh --bisect's three answers (setup/check-bisect.sh).
+# Either variable set empty skips its step (PINRACE_CHECK_KERNELS empty: 6 too).
 # Ends with "check: N passed, N failed, N skipped"; exit 1 on anything
 # unexpected.
 set -u
@@ -243,6 +244,8 @@ crash_selftest() {
 	sub_checks "crash self-test: " bash "$top/setup/check-consumers.sh" "$crun"
 }
 [ -z "$crash_kernel" ] || crash_selftest
+# 6. run.sh --bisect's 0, 1 and 125, one short guest boot each
+sub_checks "" bash "$top/setup/check-bisect.sh"
 
 log "results in $out"
 echo "check: $passed passed, $failed failed, $skipped skipped"

@@ -14,6 +14,9 @@
 #               (fail, xfail, error); or failing with a data finding it did
 #               not have before (a new finding); or new kernel-log lines in
 #               the case (kmsg) where it had none
+#   FLAKY       failed in some of its repeats only (--repeat, --rerun-failed):
+#               listed apart, not a regression; says whether an intermittent
+#               expectation covers it
 #   FIXED       failing before, passing now
 #   NEW SKIP    ran before, skipped now
 #   ERRNO       a different errno (neither side skipped)
@@ -91,7 +94,10 @@ compare_pair() { # OLD_DIR NEW_DIR
 		[.status, (select(.finding != "none") | .finding), (.errno // empty)] | join(" ") end;
 	def name: "\(.test)/\(.case)";
 	def short: (.detail // "") | gsub("\\s+"; " ") | .[0:110];
+	def flakyev($a; $b): if $b.status == "flaky" then ["FLAKY", "\($a | desc) -> flaky \($b.repeats.bad)/\($b.repeats.runs) \($b.repeats.finding)"
+		+ (if $b.repeats.expected then " (known intermittent)" else " (unexpected: no intermittent expectation)" end), ($b | short)] else empty end;
 	def events($a; $b):
+		flakyev($a; $b),
 		if $a == null then
 			(if ($b | failing) then ["REGRESSION", "new case, \($b | desc)", ($b | short)] else empty end)
 		elif $b == null then ["GONE", ($a | desc), ""]
@@ -107,7 +113,7 @@ compare_pair() { # OLD_DIR NEW_DIR
 			  (if $a.status == "skip" and $b.status != "skip" and ($reg | not) then ["RUNS NOW", "skip -> \($b | desc)", ""] else empty end),
 			  (if $a.errno != $b.errno and $a.status != "skip" and $b.status != "skip" then
 				["ERRNO", "\($a.errno // "none") -> \($b.errno // "none") (\($a | desc) -> \($b | desc))", ""] else empty end),
-			  (if ($a | desc) != ($b | desc) and ($reg | not) and (($a | failing) and ($b | passing) | not)
+			  (if ($a | desc) != ($b | desc) and ($reg | not) and (($a | failing) and ($b | passing) | not) and $b.status != "flaky"
 				and ($a.status == "skip") == ($b.status == "skip") and $a.errno == $b.errno
 			   then ["CHANGED", "\($a | desc) -> \($b | desc)", ""] else empty end)
 		end;
@@ -119,7 +125,7 @@ compare_pair() { # OLD_DIR NEW_DIR
 
 	| [($o + $n) | keys[] as $k | ($o[$k] // $n[$k] | name) as $nm
 	   | events($o[$k]; $n[$k]) | {kind: .[0], name: $nm, what: .[1], detail: .[2]}] as $ev
-	| ["REGRESSION", "FIXED", "NEW SKIP", "ERRNO", "RUNS NOW", "CHANGED", "GONE"] as $order
+	| ["REGRESSION", "FLAKY", "FIXED", "NEW SKIP", "ERRNO", "RUNS NOW", "CHANGED", "GONE"] as $order
 	| ($ns | broken_line | "suite: \(.)"),
 	  (if ($os + $ns | length) > 0 then "suite: detectors: \($os | score) -> \($ns | score) injected faults caught" else empty end),
 	  ($order[] as $k | $ev[] | select(.kind == $k)
@@ -129,7 +135,8 @@ compare_pair() { # OLD_DIR NEW_DIR
 	  + " \([$ev[] | select(.kind == "NEW SKIP")] | length)"
 	  + " \([$ev[] | select(.kind == "ERRNO")] | length)"
 	  + " \([$n[]] | length) \([$o[]] | length)"
-	  + " \($ns | detectors.missed | length)"' || return
+	  + " \($ns | detectors.missed | length)",
+	  "flakycount \([$ev[] | select(.kind == "FLAKY")] | length)"' || return
 	[ -z "$w" ] || while IFS= read -r l; do printf 'KERNEL LOG\t(outside cases)\tnew: %s\n' "$l"; done <<<"$w"
 	echo "logcount $(grep -c . <<<"$w")"
 }
@@ -181,7 +188,7 @@ for p in "${pairs[@]}"; do
 	bad=$(results_check "$d/results.jsonl") || die 2 "$bad"
 done
 
-regs=0 fixed=0 skips=0 errnos=0 logs=0 status=0 broken=0
+regs=0 fixed=0 skips=0 errnos=0 logs=0 status=0 broken=0 flaky=0
 for ((p = 0; p < ${#pairs[@]}; p += 2)); do
 	IFS=$'\t' read -r odir ospec olabel <<<"${pairs[p]}"
 	IFS=$'\t' read -r ndir nspec nlabel <<<"${pairs[p + 1]}"
@@ -191,14 +198,16 @@ for ((p = 0; p < ${#pairs[@]}; p += 2)); do
 	out=$(compare_pair "$odir" "$ndir") || die 2 "comparing $odir and $ndir failed"
 	read -r _ r f s e nn on b <<<"$(grep '^counts ' <<<"$out")"
 	l=$(sed -n 's/^logcount //p' <<<"$out")
+	k=$(sed -n 's/^flakycount //p' <<<"$out")
 	sed -n "s/^suite: /   /p" <<<"$out"
-	grep -v -e '^counts ' -e '^logcount ' -e '^suite: ' <<<"$out" | column -t -s $'\t' | sed 's/^/   /'
-	echo "   $r regression(s), $f fixed, $s new skip(s), $e errno change(s), $l new kernel-log line(s); kernel cases: $on old, $nn new"
+	grep -v -e '^counts ' -e '^logcount ' -e '^suite: ' -e '^flakycount ' <<<"$out" | column -t -s $'\t' | sed 's/^/   /'
+	echo "   $r regression(s), $k flaky, $f fixed, $s new skip(s), $e errno change(s), $l new kernel-log line(s); kernel cases: $on old, $nn new"
 	[ "$b" = 0 ] || broken=$((broken + 1))
+	flaky=$((flaky + k))
 	regs=$((regs + r)) fixed=$((fixed + f)) skips=$((skips + s)) errnos=$((errnos + e)) logs=$((logs + l))
 done
 for u in "${unpaired[@]}"; do echo "== $u (not compared)"; done
 [ $regs -eq 0 ] && [ $broken -eq 0 ] || status=1
 [ $broken -eq 0 ] || echo "compare: the suite is broken on $broken NEW kernel(s): their results cannot be trusted"
-echo "compare: $regs regression(s), $fixed fixed, $skips new skip(s), $errnos errno change(s), $logs new kernel-log line(s)"
+echo "compare: $regs regression(s), $flaky flaky, $fixed fixed, $skips new skip(s), $errnos errno change(s), $logs new kernel-log line(s)"
 exit $status

@@ -99,6 +99,16 @@ modprobe_pinrace() { modprobe -d "$MODROOT" -C /run/pinrace/modprobe.d "$@"; }
 ESSENTIAL_MODULES=(rdma_rxe ib_uverbs nd_e820 nd_pmem xfs)
 # nfit after nd_e820: the memmap= regions are registered first (region0, 1).
 ALL_MODULES=(crc32_generic "${ESSENTIAL_MODULES[@]}" nfit dax_pmem device_dax rdma_ucm ext4 btrfs loop udmabuf dummy veth)
+# The setup pieces, the modules each needs and the variables that name
+# what it provides. A module the kernel does not have (absent, not built
+# in) leaves the piece out: its variables empty, the tests needing them
+# skip naming the module and its option. A module that fails to load is
+# broken setup.
+declare -A PIECE_MODULES=([rdma]="rdma_rxe ib_uverbs" [pmem]="nd_e820 nd_pmem xfs" [nvdimm]="nfit")
+declare -A PIECE_VARS=([rdma]="PINRACE_RDMA_DEV" [pmem]="PINRACE_DAX_DIR PINRACE_PAGECACHE_DIR PINRACE_XFS_DIR"
+	[nvdimm]="PINRACE_DAX_NVDIMM_DIR PINRACE_DAX_EXT4_DIR PINRACE_DEVDAX")
+declare -A MISSING=()
+export PINRACE_LACKS_FILE=/run/pinrace/lacks.env
 
 # What became of module M after the batch load: loaded, built in, absent, or
 # failed. Absent also covers bool options built in without a module name.
@@ -128,11 +138,36 @@ load_modules() {
 			st="failed: $(modprobe_pinrace "$m" 2>&1 | tr '\n' ' ')"
 		fi
 		if [[ " ${ESSENTIAL_MODULES[*]} " == *" $m "* ]]; then
-			case $st in loaded | "built in") ;; *) st="$st (ESSENTIAL)" bad=1 ;; esac
+			case $st in loaded | "built in" | absent*) ;; *) st="$st (ESSENTIAL)" bad=1 ;; esac
 		fi
+		case $st in absent*) piece_lacks_module "$m" ;; esac
 		log "module $m: $st"
 	done
 	return $bad
+}
+
+# Module M is not in this kernel: the pieces that need it are left out.
+piece_lacks_module() { # M
+	local p
+	for p in "${!PIECE_MODULES[@]}"; do
+		[[ " ${PIECE_MODULES[$p]} " == *" $1 "* ]] || continue
+		MISSING[$p]+="${MISSING[$p]:+, }module $1 ($(module_option "$1"))"
+	done
+}
+
+# Run a piece's setup unless the kernel lacks its modules; then say so for
+# each of its variables.
+piece() { # NAME COMMAND...
+	local name=$1 v
+	shift
+	if [ -n "${MISSING[$name]:-}" ]; then
+		for v in ${PIECE_VARS[$name]}; do
+			lacks "$v" "this kernel has no ${MISSING[$name]}" unset 2>>"$SETUP_LOG"
+		done
+		log "skipped $name setup: this kernel has no ${MISSING[$name]}"
+		return 0
+	fi
+	"$@"
 }
 
 section() { # TITLE COMMAND...
@@ -211,6 +246,7 @@ setup_failed() {
 nvdimm_up() {
 	local env=/run/pinrace/nvdimm.env
 	[ "${NVDIMM_MIB:-0}" -gt 0 ] || { log "no NVDIMM attached"; return 0; }
+	[ -z "${MISSING[nvdimm]:-}" ] || { piece nvdimm true; return 0; }
 	step bash "$PROJECT/setup/nvdimm-guest.sh" "$env" ||
 		setup_failed "the NVDIMM namespaces failed (see setup.log)"
 	set -a
@@ -232,14 +268,23 @@ main() {
 
 	export PINRACE_RDMA_DEV=rxe0 PINRACE_DAX_DIR=/mnt/dax PINRACE_PAGECACHE_DIR=/mnt/pagecache
 	export PINRACE_RESULTS=$RESULTS PINRACE_IN_VM=1 PINRACE_KPKG=$KPKG
+	# shellcheck source-path=SCRIPTDIR source=lacks.sh
+	. "$PROJECT/setup/lacks.sh"
+	mkdir -p /run/pinrace && : >"$PINRACE_LACKS_FILE" && : >"${PINRACE_LACKS_FILE%.env}.txt"
 	load_modules || setup_failed "an essential module did not load"
-	step bash "$PROJECT/setup/rxe.sh" up rxe0 lo || setup_failed "rxe setup failed"
-	step bash "$PROJECT/setup/pmem.sh" up || setup_failed "pmem filesystem setup failed"
+	piece rdma step bash "$PROJECT/setup/rxe.sh" up rxe0 lo || setup_failed "rxe setup failed"
+	piece pmem step bash "$PROJECT/setup/pmem.sh" up || setup_failed "pmem filesystem setup failed"
 	step bash "$PROJECT/setup/scratchfs.sh" up ||
 		setup_failed "the ext4, btrfs and tmpfs filesystems of the matrix failed"
 	nvdimm_up
 	export PINRACE_XFS_DIR=/mnt/pagecache PINRACE_EXT4_DIR=/mnt/ext4
 	export PINRACE_BTRFS_DIR=/mnt/btrfs PINRACE_TMPFS_DIR=/mnt/tmpfs
+	# What the kernel lacks: emptied variables and the reasons (lacks.sh).
+	set -a
+	# shellcheck disable=SC1090
+	. "$PINRACE_LACKS_FILE"
+	set +a
+	cp "${PINRACE_LACKS_FILE%.env}.txt" "$RESULTS/lacks.txt" 2>/dev/null || : >"$RESULTS/lacks.txt"
 	write_manifest || log "warning: manifest incomplete"
 	log "setup complete"
 

@@ -13,6 +13,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lacks.sh
+. "$here/lacks.sh"
 
 [ $# -eq 2 ] || die 2 "usage: initramfs.sh KVER MODROOT"
 kver=$1 modroot=$2
@@ -66,12 +68,15 @@ module_paths() {
 	empty=$(mktemp -d)
 	for m in $ROOT_MODULES; do
 		modprobe -d "$modroot" -S "$kver" -C "$empty" --show-depends "$m" ||
-			die 1 "modprobe cannot resolve $m for $kver"
+			die 1 "modprobe cannot resolve $m for $kver: the guest mounts the host's root over 9p, and this kernel has no $m module ($(module_option "$m"))"
 	done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'
+	local rc=${PIPESTATUS[0]}
 	rmdir "$empty"
+	return "$rc"
 }
 
-mapfile -t mods < <(module_paths)
+paths=$(module_paths) || exit # its die's message is out already
+mapfile -t mods <<<"$paths"
 key=$( {
 	init_script
 	for m in "${mods[@]}"; do stat -c '%n %s %Y' "$m"; done

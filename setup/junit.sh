@@ -10,6 +10,8 @@
 #   xpass  <failure type="xpass" message="XPASS: ...">: known to fail, passed
 #   error  <error message="detail"> (crash, hang, timeout, broken setup)
 #   skip   <skipped message="reason"/>
+#   flaky  failed in some repeats only (setup/repeat.sh): <skipped type="flaky">
+#          when an intermittent expectation covers it, else <failure type="flaky">
 #   xfail  <skipped type="xfail" message="XFAIL: FINDING: reason (commit C)"/>:
 #          a known kernel bug that showed up again; kept apart from the passes
 #          and visible as a skip whose message starts with XFAIL, since JUnit
@@ -45,6 +47,8 @@ def out:
 	  (select((.detail // "") != "") | "detail: \(.detail)"),
 	  (select((.blocks // 0) > 0) | "blocks: \(.blocks), counts: \(.counts | tojson), first_bad: \(.first_bad)"),
 	  (select(.seed) | "seed: \(.seed)"),
+	  (select(.repeats) | "repeats: \(.repeats.bad) of \(.repeats.runs) failed, \(.repeats.statuses | tojson)"),
+	  (select(.replay) | "replay: \(.replay)"),
 	  (select(.expected) | "expected: \(.expected) (commit \(.commit))"),
 	  ((.kmsg // [])[] | "kmsg: \(.)"),
 	  "tap: \(.dir)/\(.test).tap",
@@ -61,16 +65,17 @@ def body:
 	elif .status == "skip" then
 		"<skipped message=\"\(.detail // "skipped" | x)\"/>"
 	elif .status == "flaky" then
-		"<failure type=\"flaky\" message=\"\("FLAKY: \(.finding): \(.detail // "")" | x)\"/>"
+		(if .repeats.expected then "<skipped type=\"flaky\" message=\"\("FLAKY \(.repeats.bad)/\(.repeats.runs) \(.repeats.finding) (known intermittent): \(.expected // "")" | x)\"/>"
+		 else "<failure type=\"flaky\" message=\"\("FLAKY \(.repeats.bad)/\(.repeats.runs) \(.repeats.finding), no intermittent expectation: \(.detail // "")" | x)\"/>" end)
 	elif .status == "xfail" then
 		"<skipped type=\"xfail\" message=\"\("XFAIL: \(.finding): \(.expected // .detail // "") (commit \(.commit // "-"))" | x)\"/>"
 	else "<error type=\"\(.status | x)\" message=\"unknown status\"/>" end
 	+ (if .status == "pass" then "" else "<system-out>\(out | x)</system-out>" end);
 def counts: {
 	tests: length,
-	failures: map(select(.status == "fail" or .status == "xpass" or .status == "flaky")) | length,
+	failures: map(select(.status == "fail" or .status == "xpass" or (.status == "flaky" and (.repeats.expected | not)))) | length,
 	errors: map(select(.status == "error")) | length,
-	skipped: map(select(.status == "skip" or .status == "xfail")) | length,
+	skipped: map(select(.status == "skip" or .status == "xfail" or (.status == "flaky" and .repeats.expected))) | length,
 	time: (map(.ms // 0) | add // 0 | . / 1000) };
 def attrs: to_entries | map(" \(.key)=\"\(.value | x)\"") | join("");
 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",

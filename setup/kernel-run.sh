@@ -164,6 +164,7 @@ trap 'exit 143' TERM
 guest_env() { # the env prefix for the guest command
 	local e=(env)
 	[ -z "${PINRACE_SEED:-}" ] || e+=("PINRACE_SEED=$PINRACE_SEED")
+	[ -z "${PINRACE_REPLAY:-}" ] || e+=("PINRACE_REPLAY=$PINRACE_REPLAY")
 	[ $boots -gt 1 ] || [ -z "${PINRACE_SELFTEST_CRASH:-}" ] ||
 		e+=("PINRACE_SELFTEST_CRASH=$PINRACE_SELFTEST_CRASH")
 	printf '%s\n' "${e[@]}"

@@ -1,8 +1,19 @@
 #!/bin/bash
 # Fetch (or locate) a kernel and its modules for the QEMU guest.
 #
-#   setup/kernel.sh [--refresh] debian:SUITE      SUITE: bookworm trixie forky sid
+#   setup/kernel.sh [--refresh] debian:SUITE[/FLAVOUR]
+#                   SUITE: any suite the machine's Debian archive serves for
+#                   amd64 (bullseye, bookworm, bookworm-backports, trixie,
+#                   forky, sid, experimental...); FLAVOUR: rt or cloud
 #   setup/kernel.sh PATH/TO/bzImage --modules DIR  DIR/lib/modules/VERSION exists
+#   setup/kernel.sh KERNEL.deb[:MODULES.deb...]    Debian kernel packages: an image
+#                   package with its modules, or an image package plus its
+#                   modules package (sid's linux-binary-V:linux-modules-V)
+#   setup/kernel.sh --check SPEC   validate only (exit 0, or 2 with one line);
+#                   a well-formed debian: name is looked up in the archive's
+#                   list of suites (fetched once a day: the Release files of
+#                   its stable/testing/unstable/experimental/backports aliases)
+#   setup/kernel.sh --suites       the suites the archive serves, one a line
 #
 # Prints four shell-evaluable lines on stdout:
 #   KVER=<release>  KIMAGE=<kernel image>  MODROOT=<dir for modprobe -d>  KPKG=<pkg=version>
@@ -20,7 +31,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/bzimage.sh"
 
 usage() {
-	die 2 "usage: kernel.sh [--refresh] debian:{bookworm|trixie|forky|sid} | BZIMAGE --modules DIR"
+	die 2 "usage: kernel.sh [--refresh|--check] debian:SUITE[/rt|/cloud] | BZIMAGE --modules DIR | KERNEL.deb[:MODULES.deb] | --suites"
 }
 
 # Print the four result lines, quoted (only where needed) so eval is safe.
@@ -69,31 +80,39 @@ apt_opts() { # APTDIR
 		-o APT::Sandbox::User=root -qq
 }
 
+# A released suite (an *stable alias, not backports) also gets its security
+# updates, where the newest kernel of an old release lives.
 suite_sources() { # SUITE -> lines for sources.list
-	local suite=$1 key=/usr/share/keyrings/debian-archive-keyring.gpg archive
+	local suite=$1 key=/usr/share/keyrings/debian-archive-keyring.gpg archive alias
 	archive=$(apt_archive_uri)
 	echo "deb [signed-by=$key] $archive $suite main"
-	case $suite in
-	bookworm | trixie) echo "deb [signed-by=$key] $(apt_security_uri) $suite-security main" ;;
+	alias=$(archive_suites | awk -v s="$suite" '$1 == s { print $2 }')
+	case $alias in
+	*oldstable | stable) echo "deb [signed-by=$key] $(apt_security_uri) $suite-security main" ;;
 	esac
 }
 
 # Field FIELD of the candidate version of PKG, from the private lists.
 cand_field() { # PKG FIELD
-	apt-cache "${APT[@]}" show "$1" 2>/dev/null |
-		awk -v f="$2:" 'NF == 0 { exit } $1 == f { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+	local v
+	v=$(apt-cache "${APT[@]}" policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && !v { v = $2 } END { print v }') || true
+	[ -n "$v" ] && [ "$v" != "(none)" ] || return 0
+	# awk reads to the end: an early exit would fail the pipe (pipefail)
+	apt-cache "${APT[@]}" show "$1=$v" 2>/dev/null |
+		awk -v f="$2:" 'NF == 0 { done = 1 } !done && $1 == f { sub(/^[^:]*:[ \t]*/, ""); print; done = 1 }'
 }
 
 pkg_exists() { [ -n "$(cand_field "$1" Version)" ]; }
 
 # Names of the packages that carry the kernel image and modules, newest
-# candidate across the configured suites. Follows the linux-image-amd64 meta
-# package; prefers -unsigned images (same kernel, no signature wrapper).
-resolve_packages() {
-	local img deps p
-	img=$(cand_field linux-image-amd64 Depends | tr ',' '\n' |
+# candidate across the configured suites. Follows the flavour's meta package
+# (linux-image-amd64, linux-image-rt-amd64, linux-image-cloud-amd64); prefers
+# -unsigned images (same kernel, no signature wrapper).
+resolve_packages() { # META
+	local meta=$1 img deps p
+	img=$(cand_field "$meta" Depends | tr ',' '\n' |
 		sed -n 's/^ *\(linux-image-[^ ]*\).*/\1/p' | head -n1)
-	[ -n "$img" ] || die 1 "no linux-image-amd64 in the suite's package lists"
+	[ -n "$img" ] || die 1 "no $meta in the suite's package lists"
 	if pkg_exists "$img-unsigned"; then
 		echo "$img-unsigned"
 		return
@@ -101,7 +120,7 @@ resolve_packages() {
 	# sid layout: linux-image-V is a meta package of linux-binary-V (image),
 	# linux-modules-V and linux-base-V (config, modules.builtin, modules.order).
 	deps=$(cand_field "$img" Depends | tr ',' '\n' | sed 's/^ *//; s/[ |].*//')
-	if printf '%s\n' "$deps" | grep -q '^linux-binary-'; then
+	if grep -q '^linux-binary-' <<<"$deps"; then
 		for p in $(printf '%s\n' "$deps" | grep -E '^linux-(binary|modules|base)-[0-9]'); do
 			case $p in
 			linux-binary-*)
@@ -171,13 +190,13 @@ extract_tree() { # TREE DEB... : extract, find the release, depmod, record
 	printf '%s\n%s\n%s\n' "$kver" "${img#"$tmp"/}" "${modroot#"$tmp"}" >"$tree/.pinrace-tree"
 }
 
-debian_kernel() { # SUITE REFRESH
-	local suite=$1 refresh=$2 kdir aptdir envfile pkgs=() vers=() p v kpkg tree
+debian_kernel() { # SUITE FLAVOUR REFRESH
+	local suite=$1 flavour=$2 refresh=$3 kdir aptdir envfile pkgs=() vers=() p v kpkg tree
 	kdir=$(pinrace_cache)/kernels
 	mkdir -p "$kdir"
 	exec 9>"$kdir/.lock"
 	flock 9
-	envfile=$kdir/debian-$suite.env
+	envfile=$kdir/debian-$suite${flavour:+-$flavour}.env
 	if [ "$refresh" = 0 ] && valid_env "$envfile"; then
 		ensure_plain "$envfile"
 		cat "$envfile"
@@ -192,8 +211,8 @@ debian_kernel() { # SUITE REFRESH
 	log "updating package lists for $suite"
 	apt-get "${APT[@]}" update >&2 || die 1 "apt-get update failed for $suite"
 
-	mapfile -t pkgs < <(resolve_packages)
-	[ ${#pkgs[@]} -gt 0 ] || die 1 "could not resolve the kernel packages of $suite"
+	mapfile -t pkgs < <(resolve_packages "linux-image-${flavour:+$flavour-}amd64")
+	[ ${#pkgs[@]} -gt 0 ] || die 1 "could not resolve the kernel packages of $suite${flavour:+/$flavour}"
 	for p in "${pkgs[@]}"; do
 		v=$(cand_field "$p" Version)
 		[ -n "$v" ] || die 1 "package $p has no candidate in $suite"
@@ -216,12 +235,17 @@ debian_kernel() { # SUITE REFRESH
 		rm -rf "$dl"
 	fi
 
-	local kver img modroot
+	record_tree "$tree" "$kpkg" "$envfile" "$kdir"
+}
+
+# The result of an extracted TREE, kept in ENVFILE and printed.
+record_tree() { # TREE KPKG ENVFILE KDIR
+	local tree=$1 kpkg=$2 envfile=$3 kver img modroot
 	{ read -r kver && read -r img && read -r modroot; } <"$tree/.pinrace-tree"
 	echo "$kpkg" >"$tree$modroot/.pinrace-kpkg"
 	print_result "$kver" "$tree/$img" "$tree$modroot" "$kpkg" >"$envfile.tmp"
 	mv "$envfile.tmp" "$envfile"
-	prune_trees "$kdir"
+	prune_trees "$4"
 	cat "$envfile"
 }
 
@@ -235,10 +259,121 @@ prune_trees() { # KDIR
 	done
 }
 
-refresh=0 spec='' moddir=''
+# --- which kernels the archive serves ------------------------------------------
+
+# Debian's suite aliases, in the order the listing shows them; each
+# Release file names its codename (experimental's is "rc-buggy": it is
+# named by its suite).
+SUITE_ALIASES='oldoldstable oldoldstable-backports oldstable oldstable-backports stable stable-backports testing testing-backports unstable experimental'
+FLAVOURS='rt cloud'
+
+# "NAME ALIAS" for every suite the archive serves for amd64, from the
+# Release files of the aliases, cached for a day (apt's own downloader;
+# nothing of the machine's apt state is touched).
+archive_suites() {
+	local kdir f archive tmp a name
+	kdir=$(pinrace_cache)/kernels
+	f=$kdir/suites.txt
+	archive=$(apt_archive_uri)
+	if [ -s "$f" ] && [ "$(head -n1 "$f")" = "# $archive" ] &&
+		[ $(($(date +%s) - $(stat -c %Y "$f"))) -lt 86400 ]; then
+		tail -n +2 "$f"
+		return
+	fi
+	tmp=$(mktemp -d)
+	{
+		echo "# $archive"
+		for a in $SUITE_ALIASES; do
+			/usr/lib/apt/apt-helper download-file "$archive/dists/$a/Release" "$tmp/$a" \
+				>/dev/null 2>&1 || continue
+			grep -qE '^Architectures:.* amd64( |$)' "$tmp/$a" || continue
+			name=$(awk '$1 == "Suite:" && $2 == "experimental" { print $2; exit }
+				$1 == "Codename:" { c = $2 } END { if (c) print c }' "$tmp/$a" | head -n1)
+			[ -z "$name" ] || echo "$name $a"
+		done
+	} >"$tmp/list"
+	if [ "$(wc -l <"$tmp/list")" -le 1 ]; then
+		rm -rf "$tmp"
+		die 1 "could not read any suite's Release file from $archive"
+	fi
+	# --check (bad input is refused creating nothing) only reads the cache
+	if [ "$check" = 0 ] && mkdir -p "$kdir" && cp "$tmp/list" "$f.tmp.$$"; then
+		mv "$f.tmp.$$" "$f"
+	fi
+	tail -n +2 "$tmp/list"
+	rm -rf "$tmp"
+}
+
+# One line: what debian: names the archive offers.
+offered() { # [SUITES: archive_suites' lines, if read already]
+	local names fl
+	names=$(printf '%s\n' "${1:-$(archive_suites)}" | awk '{ print "debian:" $1 }' | paste -sd' ')
+	# shellcheck disable=SC2086 # one word each
+	fl=$(printf 'SUITE/%s ' $FLAVOURS)
+	printf 'the archive %s serves for amd64: %s (flavours: %s)' \
+		"$(apt_archive_uri)" "$names" "${fl% }"
+}
+
+# SUITE and FLAVOUR of debian:SUITE[/FLAVOUR]; a malformed name is refused
+# here, before anything is fetched; a well-formed one must be served.
+parse_debian() { # SPEC
+	local rest=${1#debian:}
+	SUITE=${rest%%/*} FLAVOUR=''
+	[[ $rest != */* ]] || FLAVOUR=${rest#*/}
+	[[ $SUITE =~ ^[a-z]+(-backports)?$ ]] ||
+		die 2 "malformed kernel name '$1': debian:SUITE or debian:SUITE/FLAVOUR, SUITE a Debian codename (bookworm, bookworm-backports, sid...)"
+	[[ " $FLAVOURS " == *" ${FLAVOUR:-rt} "* ]] ||
+		die 2 "unknown kernel flavour '$FLAVOUR' in '$1' (known: ${FLAVOURS// /, }; none for the generic amd64 kernel)"
+	local suites
+	suites=$(archive_suites) || exit
+	awk -v s="$SUITE" '$1 == s { f = 1 } END { exit !f }' <<<"$suites" ||
+		die 2 "unknown kernel '$1': $(offered "$suites")"
+}
+
+# --- Debian kernel packages given as files -----------------------------------------
+
+# Validate DEB...: Debian packages, one holding a kernel image, one holding
+# modules (they may be the same package).
+check_debs() { # DEB...
+	local d img='' mods=''
+	for d in "$@"; do
+		[ -f "$d" ] || die 2 "kernel package '$d' does not exist"
+		dpkg-deb -f "$d" Package >/dev/null 2>&1 || die 2 "'$d' is not a Debian package"
+		case $(dpkg-deb -c "$d" 2>/dev/null | awk '{ print $NF }') in
+		*/boot/vmlinuz-* | */lib/modules/*/vmlinuz*) img=$d ;;&
+		*/lib/modules/*/kernel/*.ko*) mods=$d ;;
+		esac
+	done
+	[ -n "$img" ] || die 2 "no kernel image (boot/vmlinuz-* or lib/modules/V/vmlinuz) in: $*"
+	[ -n "$mods" ] || die 2 "no kernel modules in: $* (add the modules package: IMAGE.deb:MODULES.deb)"
+}
+
+deb_kernel() { # DEB...
+	local kdir key tree kpkg d
+	check_debs "$@"
+	kdir=$(pinrace_cache)/kernels
+	mkdir -p "$kdir"
+	exec 9>"$kdir/.lock"
+	flock 9
+	key=$(for d in "$@"; do stat -L -c '%s %Y' "$d" && realpath "$d"; done | sha256sum | cut -c1-12)
+	kpkg=$(for d in "$@"; do dpkg-deb -f "$d" Package Version | paste -sd= | tr -d ' '; done | paste -sd,)
+	tree=$kdir/tree/deb-$(dpkg-deb -f "$1" Package)_$key
+	if [ ! -r "$tree/.pinrace-tree" ]; then
+		log "extracting $* into $tree"
+		extract_tree "$tree" "$@"
+	fi
+	record_tree "$tree" "$kpkg" "$kdir/deb-$key.env" "$kdir"
+}
+
+refresh=0 check=0 spec='' moddir=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--refresh) refresh=1 ;;
+	--check) check=1 ;;
+	--suites)
+		archive_suites
+		exit
+		;;
 	--modules)
 		[ $# -ge 2 ] || usage
 		moddir=$2
@@ -257,15 +392,25 @@ done
 [ -n "$spec" ] || usage
 
 case $spec in
-debian:bookworm | debian:trixie | debian:forky | debian:sid)
+debian:*)
 	[ -z "$moddir" ] || die 2 "--modules only goes with a kernel image path"
+	parse_debian "$spec"
+	[ $check = 0 ] || exit 0
 	need_cmd apt-get apt-cache dpkg depmod flock xz zstd
-	debian_kernel "${spec#debian:}" "$refresh"
+	debian_kernel "$SUITE" "$FLAVOUR" "$refresh"
 	;;
-debian:*) die 2 "unknown Debian suite '${spec#debian:}' (known: bookworm trixie forky sid)" ;;
+*.deb)
+	[ -z "$moddir" ] || die 2 "--modules goes with a bzImage; name the modules package: IMAGE.deb:MODULES.deb"
+	IFS=: read -r -a debs <<<"$spec"
+	check_debs "${debs[@]}"
+	[ $check = 0 ] || exit 0
+	need_cmd dpkg depmod flock xz zstd
+	deb_kernel "${debs[@]}"
+	;;
 *)
 	[ -e "$spec" ] || [ "${spec#*:}" = "$spec" ] ||
 		die 2 "unknown kernel spec '$spec' (debian:SUITE or a bzImage path)"
+	[ $check = 0 ] || exit 0
 	local_kernel "$spec" "$moddir"
 	;;
 esac

@@ -193,6 +193,7 @@ mkfs_xfs() { # DEV
 		opts=(-d su=2m,sw=1,agcount=4 -l su=4k)
 	mkfs.xfs -f -q -m reflink=1 "${opts[@]}" "$1" >/dev/null ||
 		die 1 "mkfs.xfs ${opts[*]} on $1 failed"
+	XFS_OPTS=("${opts[@]}")
 }
 
 mkfs_ext4() { # DEV: 4 KiB blocks (DAX needs the page size), 2 MiB stripes
@@ -212,8 +213,14 @@ fs_role() { # ROLE (xfs|ext4)
 	dir=${at:-$mnt/dax-$role}
 	if [ -z "$at" ]; then
 		mkdir -p "$dir" || die 1 "cannot create $dir"
-		mount -t "$role" -o dax=always "$dev" "$dir" ||
-			die 1 "mount -t $role -o dax=always $dev $dir failed (dmesg says why)"
+		if [ "$role" = xfs ] && [ "${formats[$dev]:-}" = 1 ]; then
+			# a device it may format: without reflink where the kernel wants that
+			xfs_dax_mount "$dev" "$dir" PINRACE_DAX_NVDIMM_DIR "${XFS_OPTS[@]}" ||
+				die 1 "mount -t xfs -o dax=always $dev $dir failed, with reflink and without (dmesg says why)"
+		else
+			mount -t "$role" -o dax=always "$dev" "$dir" ||
+				die 1 "mount -t $role -o dax=always $dev $dir failed (dmesg says why)"
+		fi
 	fi
 	got=$(statx_dax "$dir")
 	[ "$got" = yes ] || die 1 "$dir ($dev): files are not DAX (STATX_ATTR_DAX=$got)"

@@ -67,7 +67,8 @@ thead th { background: #f0f0f0; position: sticky; top: 0; }
 td.cell a, a.chip { display: inline-block; padding: 0 .4em; margin: 1px; border-radius: 3px; text-decoration: none; color: #000; }
 .s-pass { background: #c8e6c9; } .s-skip { background: #e0e0e0; } .s-xfail { background: #ffe0a0; }
 .s-fail { background: #ef9a9a; font-weight: bold; } .s-error { background: #ce93d8; font-weight: bold; }
-.s-xpass, .s-flaky { background: #ffab91; font-weight: bold; } .s-none { background: #fff; color: #999; }
+.s-xpass { background: #ffab91; font-weight: bold; } .s-none { background: #fff; color: #999; }
+.s-flaky { background: #b3e5fc; font-weight: bold; } .b-flaky { border-color: #0288d1 !important; }
 .bad { color: #b00; font-weight: bold; } .meta { color: #555; }
 p.broken { background: #ef9a9a; padding: .4em .6em; font-weight: bold; }
 details.selftests > summary { cursor: pointer; }
@@ -141,7 +142,7 @@ def exitword: {"": "-", "0": "ok", "1": "unexpected results", "3": "broken setup
 "</tbody></table>",
 
 "<h2>Test by kernel</h2>",
-"<p class=\"meta\">A chip per outcome with its count; <span class=\"s-fail\">fail</span>, <span class=\"s-error\">error</span> and <span class=\"s-xpass\">xpass</span> are unexpected, <span class=\"s-xfail\">xfail</span> is a known kernel bug (tests/expectations.txt).</p>",
+"<p class=\"meta\">A chip per outcome with its count; <span class=\"s-fail\">fail</span>, <span class=\"s-error\">error</span> and <span class=\"s-xpass\">xpass</span> are unexpected, <span class=\"s-xfail\">xfail</span> is a known kernel bug (tests/expectations.txt), <span class=\"s-flaky\">flaky</span> failed in some of its repeats only.</p>",
 "<table id=\"matrix\"><thead><tr><th>test</th>\($heads)</tr></thead><tbody>",
 ($tests | rows($all; "t")),
 "</tbody></table>",
@@ -204,6 +205,8 @@ def exitword: {"": "-", "0": "ok", "1": "unexpected results", "3": "broken setup
  + (if .expected then "<dt>expected</dt><dd>\(.expected | h) (commit \(.commit | h))</dd>" else "" end)
  + (if (.blocks // 0) > 0 then "<dt>blocks</dt><dd>\(.blocks) verified; \(.counts | tojson | h); first bad \(.first_bad)</dd>" else "" end)
  + (if .seed then "<dt>seed</dt><dd>\(.seed | h)</dd>" else "" end)
+ + (if .repeats then "<dt>repeats</dt><dd>\(.repeats.bad) of \(.repeats.runs) runs failed (\(.repeats.statuses | to_entries | map("\(.key) \(.value)") | join(", ") | h))\(if .status == "flaky" then if .repeats.expected then ", known intermittent" else ", unexpected: no intermittent expectation" end else "" end)</dd>" else "" end)
+ + (if .replay then "<dt>replay</dt><dd><code>\(.replay | h)</code></dd>" else "" end)
  + (if .backing and .backing != "none" then "<dt>axes</dt><dd>\([.backing, .fs, .mr, .op, .variant] | map(select(. != null)) | join(" · ") | h)</dd>" else "" end)
  + "<dt>files</dt><dd>" + ([taps[] as $t | link("\(.dir)/\($t)"; $t)]
      + [link("\(.dir)/kernel.log"; "kernel.log")]

@@ -2,7 +2,15 @@
 # Run test binaries where this script runs (inside the guest, or on a lab
 # host), one .tap file each, and judge the run from results.jsonl.
 #
-#   setup/run-tests.sh --results DIR [--tests GLOB] [--profile NAME] [--resume] [--list]
+#   setup/run-tests.sh --results DIR [--tests GLOB] [--case GLOB] [--profile NAME]
+#                      [--repeat N] [--rerun-failed N] [--resume] [--list]
+#
+# --case GLOB runs only the matching cases of each test. --repeat N runs
+# each test binary N times (TEST.tap, TEST.repeat2.tap...; each line of
+# results.jsonl says its "repeat"); --rerun-failed N runs each case that
+# ended unexpected N more times (TEST.rerunK.tap); then setup/repeat.sh
+# appends a verdict line per repeated case (pass, fail or flaky) and
+# writes repeats.tap.
 #
 # Each binary gets an outer timeout (its cases times its per-case timeout,
 # plus a margin) on top of the per-case timeout the harness enforces; a
@@ -33,9 +41,12 @@ PINRACE_PROG="run-tests"
 . "$top/setup/results-lib.sh"
 . "$top/setup/tests-lib.sh"
 
-results='' glob='*' profile=quick list=0 resume=0
+results='' glob='*' profile=quick list=0 resume=0 repeat=1 rerun=0 case_glob=''
 while [ $# -gt 0 ]; do
 	case $1 in
+	--repeat) repeat=${2:?}; shift ;;
+	--rerun-failed) rerun=${2:?}; shift ;;
+	--case) case_glob=${2:?}; shift ;;
 	--results) results=${2:?}; shift ;;
 	--tests) glob=${2:?}; shift ;;
 	--profile) profile=${2:?}; shift ;;
@@ -61,8 +72,10 @@ for bin in "$top"/build/tests/*; do
 done
 [ ${#tests[@]} -gt 0 ] || die 2 "no test matches '$glob' (did 'make' run?)"
 
+cargs=()
+[ -z "$case_glob" ] || cargs=(--case "$case_glob")
 if [ $list = 1 ]; then
-	for bin in "${tests[@]}"; do "$bin" --list; done
+	for bin in "${tests[@]}"; do "$bin" --list "${cargs[@]}"; done
 	exit 0
 fi
 
@@ -89,7 +102,7 @@ record() { (IFS=$'\t' && printf '%s\n' "$*") >>"$results/progress.log"; }
 # --- resume ------------------------------------------------------------------
 
 # Case names of a test in run order, and those results.jsonl already has.
-all_cases() { "$1" --list | cut -f1 | sed "s|^$2/||"; }
+all_cases() { "$1" --list "${cargs[@]}" | cut -f1 | sed "s|^$2/||"; }
 done_cases() { jq -r --arg t "$1" 'select(.test == $t) | .case' "$jsonl" 2>/dev/null; }
 
 # The cases of BIN still to run, one a line; nothing when all are done.
@@ -177,6 +190,7 @@ total=0 bound=0
 for bin in "${tests[@]}"; do
 	name=${bin##*/}
 	n=$(info "$bin" cases)
+	[ -z "$case_glob" ] || n=$("$bin" --requires "${cargs[@]}" | grep -c .)
 	per=$(info "$bin" timeout)
 	nall[$name]=${n:-0}
 	if [ $resume = 1 ]; then
@@ -184,6 +198,7 @@ for bin in "${tests[@]}"; do
 		n=$(grep -c . <<<"${todo[$name]}")
 	fi
 	ncase[$name]=${n:-0}
+	[ $resume = 1 ] || n=$((${n:-0} * repeat))
 	total=$((total + ${n:-0}))
 	bound=$((bound + ${n:-0} * ${per:-300} + 60))
 done
@@ -224,13 +239,17 @@ for bin in "${tests[@]}"; do
 		totals=$(jsonl_totals "$name")
 		echo "# Totals: $totals" >>"$tap"
 	else
-		timeout -k 15 "$limit" "$bin" >"$tap" 2>"$results/$name.stderr"
-		rc=$?
-		case $rc in
-		0 | 1 | 2 | 3 | 4) ;;
-		124 | 137) record_error "$name" "TIMEOUT $limit seconds (whole binary)" "$tap" ;;
-		*) record_error "$name" "exited with status $rc" "$tap" ;;
-		esac
+		for ((rep = 1; rep <= repeat; rep++)); do
+			[ $rep = 1 ] || tap=$results/$name.repeat$rep.tap
+			[ "$repeat" = 1 ] || export PINRACE_REPEAT=$rep
+			timeout -k 15 "$limit" "$bin" "${cargs[@]}" >"$tap" 2>>"$results/$name.stderr"
+			rc=$?
+			case $rc in
+			0 | 1 | 2 | 3 | 4) ;;
+			124 | 137) record_error "$name" "TIMEOUT $limit seconds (whole binary)" "$tap" ;;
+			*) record_error "$name" "exited with status $rc" "$tap" ;;
+			esac
+		done
 		totals=$(grep -h '^# Totals:' "$tap" | tail -1)
 		totals=${totals#\# Totals: }
 	fi
@@ -239,5 +258,23 @@ for bin in "${tests[@]}"; do
 	[ -t 2 ] && printf '\n' >&2
 done
 
-unexpected=$(grep -cE '"status": ?"(fail|error|xpass)"' "$jsonl" 2>/dev/null)
+# --rerun-failed N: each case that ended unexpected, N more times.
+if [ "$rerun" -gt 0 ] && [ -s "$jsonl" ]; then
+	for bin in "${tests[@]}"; do
+		name=${bin##*/}
+		mapfile -t again < <(jq -r --arg t "$name" 'select(.test == $t and
+			(.status == "fail" or .status == "error" or .status == "xpass")) | .case' "$jsonl" | sort -u)
+		{ [ ${#again[@]} -gt 0 ] && [ "${again[0]}" != '*' ]; } || continue
+		say "$name: rerunning ${#again[@]} unexpected case(s) $rerun time(s)"
+		per=$(info "$bin" timeout)
+		for ((rep = 1; rep <= rerun; rep++)); do
+			export PINRACE_REPEAT=$((rep + 1))
+			run_cases "$bin" $((${per:-300} + 60)) "$results/$name.rerun$rep.tap" "${again[@]}"
+		done
+	done
+fi
+{ [ "$repeat" -le 1 ] && [ "$rerun" = 0 ]; } ||
+	bash "$top/setup/repeat.sh" verdict "$results" "$([ "$repeat" -gt 1 ] && echo "$repeat")"
+
+unexpected=$(bash "$top/setup/repeat.sh" unexpected "$jsonl")
 [ "${unexpected:-0}" -eq 0 ]

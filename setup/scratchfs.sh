@@ -12,13 +12,25 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lacks.sh
+. "$here/lacks.sh"
 
 SIZE_MB=${PINRACE_SCRATCH_MB:-256}
 IMG_DIR=/run/pinrace-scratch
 
-loop_fs() { # FS DIR MKFS...
-	local fs=$1 dir=$2 img=$IMG_DIR/$1.img dev
-	shift 2
+# A filesystem or loop devices the kernel lacks leave VAR empty (its
+# cases skip naming the module and option); any other failure is broken.
+loop_fs() { # FS DIR VAR MKFS...
+	local fs=$1 dir=$2 var=$3 img=$IMG_DIR/$1.img dev
+	shift 3
+	if ! grep -qw "$fs" /proc/filesystems; then
+		lacks "$var" "this kernel has no $fs filesystem (module $fs, $(module_option "$fs"))" unset
+		return 0
+	fi
+	if [ ! -e /dev/loop-control ]; then
+		lacks "$var" "this kernel has no loop devices for $fs (module loop, $(module_option loop))" unset
+		return 0
+	fi
 	truncate -s "${SIZE_MB}M" "$img"
 	"$@" "$img" >/dev/null 2>&1 || die 1 "$* $img failed"
 	dev=$(losetup -f --show "$img") || die 1 "losetup $img failed"
@@ -38,8 +50,8 @@ up() {
 	need_cmd mkfs.ext4 mkfs.btrfs losetup findmnt
 	mkdir -p "$IMG_DIR"
 	mount -t tmpfs -o size=$((2 * SIZE_MB + 16))M tmpfs "$IMG_DIR"
-	loop_fs ext4 /mnt/ext4 mkfs.ext4 -q -F
-	loop_fs btrfs /mnt/btrfs mkfs.btrfs -q -f
+	loop_fs ext4 /mnt/ext4 PINRACE_EXT4_DIR mkfs.ext4 -q -F
+	loop_fs btrfs /mnt/btrfs PINRACE_BTRFS_DIR mkfs.btrfs -q -f
 	mkdir -p /mnt/tmpfs
 	mount -t tmpfs -o size="${SIZE_MB}M" tmpfs /mnt/tmpfs
 	check tmpfs /mnt/tmpfs

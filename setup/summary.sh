@@ -88,7 +88,8 @@ cases() {
 	records | jq -r -s --argjson dirs "$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -s .)" \
 		--argjson heads "$(heads)" '
 		def outcome: if . == null then "-" else
-			[.status, (select(.finding != "none") | .finding), (.errno // empty)] | join(" ") end;
+			[.status, (select(.status == "flaky") | "\(.repeats.bad)/\(.repeats.runs)"),
+			 (select(.finding != "none") | .finding), (.errno // empty)] | join(" ") end;
 		. as $all
 		| ($dirs | length) as $n
 		| (if $n == 1 then ["TEST", "CASE", "STATUS", "FINDING", "ERRNO"]
@@ -206,8 +207,9 @@ findings_part() {
 
 {
 	head_part
+	for d in "${dirs[@]}"; do bash "$top/setup/checkconfig.sh" --missing "$run/$d" | sed "s|^|$d: |"; done
 	records | matrix | table
-	echo "p pass, x xfail (known), s skip; F fail, E error, X xpass, ~ flaky: unexpected"
+	echo "p pass, x xfail (known), s skip; F fail, E error, X xpass: unexpected; ~ flaky (over repeats)"
 	echo
 	findings_part
 	echo

@@ -90,6 +90,22 @@ modroot=$(realpath "$modroot")
 
 initrd=$(bash "$here/initramfs.sh" "$kver" "$modroot") || die 1 "building the initramfs failed"
 
+# The kernel's own .config (Debian's boot/config-V or lib/modules/V/config, a
+# build tree's .config), read against the suite's fragment once per folder:
+# config-check.txt, which --list and the summary quote.
+kernel_config() {
+	local c
+	for c in "$modroot/boot/config-$kver" "$(dirname "$modroot")/boot/config-$kver" \
+		"$modroot/lib/modules/$kver/config" "$(dirname "$kimage")/config-$kver" \
+		"$(dirname "$kimage")/../../../.config" "$modroot/lib/modules/$kver/build/.config"; do
+		[ -f "$c" ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+if [ ! -e "$results/config-check.txt" ] && kconfig=$(kernel_config); then
+	bash "$here/checkconfig.sh" "$kconfig" >"$results/config-check.txt" 2>&1 || true
+fi
+
 # The command and the guest's environment, as files in the results share.
 {
 	echo '#!/bin/bash'
