@@ -1,5 +1,6 @@
-# pinrace: build lib/ into a static library and every tests/*.c into its
-# own binary under build/tests/.
+# pinrace: build lib/*/ (one folder per concern, see README's layout table)
+# into a static library and every tests/*.c into its own binary under
+# build/tests/.
 #
 #   make          build
 #   make check    install what is missing, build, run the self-tests here and
@@ -14,11 +15,12 @@ CFLAGS ?= -O2 -g
 PKGS := libibverbs librdmacm libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -libverbs -lrdmacm -lxxhash)
-override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Ilib $(PKG_CFLAGS) -MMD -MP
+LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.c lib/*/*.h)))
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(addprefix -I,$(LIB_DIRS)) $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lpthread
 
 B := build
-LIB_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c))
+LIB_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard lib/*/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*.c))
 
 all: $(TESTS)
@@ -48,7 +50,7 @@ check-lava:
 	bash setup/check-lava.sh
 
 format:
-	clang-format -i lib/*.[ch] tests/*.c
+	clang-format -i lib/*/*.[ch] tests/*.c
 
 clean:
 	rm -rf $(B)

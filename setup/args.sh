@@ -10,7 +10,7 @@
 #   split_list ARRAY LIST      LIST's comma-separated items appended to ARRAY,
 #                              empty items kept (so that they are refused)
 #   arg_u64 OPT VALUE          unsigned 64-bit decimal (no leading zero: no
-#                              octal) or 0x and 1-16 hex digits; lib/seed.c
+#                              octal) or 0x and 1-16 hex digits; lib/harness/seed.c
 #                              holds the same rule for the test binaries
 #   arg_int OPT VALUE MIN MAX  a decimal integer in [MIN, MAX]
 #   arg_name OPT VALUE         letters, digits, '_' and '-' (a file name part)

@@ -6,7 +6,7 @@
 #   lacks VAR WHY [unset]   append VAR_LACKS=WHY (and, with unset, VAR=) to
 #                           $PINRACE_LACKS_FILE, which guest-init.sh reads
 #                           after the setup; the harness's skip for a case
-#                           needing VAR says WHY (lib/needs.c); "VAR: WHY"
+#                           needing VAR says WHY (lib/harness/needs.c); "VAR: WHY"
 #                           to the same file with .txt for .env (the run's
 #                           lacks.txt)
 #   module_option M         the kernel option behind module M, from the

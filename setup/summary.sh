@@ -176,7 +176,7 @@ totals() {
 }
 
 # What the races proved: blocks judged strictly per test, inconclusive
-# race cases (results.jsonl's evidence fields, lib/judge.h).
+# race cases (results.jsonl's evidence fields, lib/blocks/judge.h).
 evidence() {
 	records | jq -r -s '
 		map(select(.reads != null or .freed != null)) as $r

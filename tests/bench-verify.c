@@ -4,7 +4,7 @@
  * argv[1] MiB) in 4 KiB blocks for every checksum algorithm this CPU can
  * run and times pr_verify_range() over each against copying it; says which
  * was fastest and what the run-time choice picked, with the speeds its own
- * measurement saw ("select GB/s", lib/csum.c).
+ * measurement saw ("select GB/s", lib/blocks/csum.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * fsdax (a protection); ODP ones must stay coherent.  The selftest-inject
  * variant puts a block of B into what it read through A's mapping and
  * must end as fail:cross-file: a detector that missed it fails the
- * self-test.  See lib/daxrace.h.
+ * self-test.  See lib/race/daxrace.h.
  */
 #include "backing.h"
 #include "daxrace.h"

@@ -12,7 +12,7 @@
  * for the pin.  The source is ext4 on a loop device, which completes the
  * read from a worker and so holds the pins longest.  Both threads run
  * under the watchdog: a DAX truncate waits for pins interruptibly, where
- * the hung-task detector does not look.  See lib/daxrace.h.
+ * the hung-task detector does not look.  See lib/race/daxrace.h.
  */
 #include "backing.h"
 #include "daxrace.h"

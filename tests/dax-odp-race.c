@@ -4,7 +4,7 @@
  * way to do RDMA (pinned ones are refused).  Time-boxed threads change the
  * layout of a DAX file (truncate, punch, collapse, insert, and FICLONE on
  * XFS with reflink) while RDMA READs and WRITEs go through an ODP MR over
- * its mapping and the file is read; every block is judged (lib/race.h):
+ * its mapping and the file is read; every block is judged (lib/race/race.h):
  * the device must see the new data or fault, never a block's old contents
  * after the change.  Runs where the device offers ODP (rxe from 6.14);
  * elsewhere it is a SKIP saying so.

@@ -11,7 +11,7 @@
  * truncates it or punches 2 MiB-aligned holes and a second file takes the
  * freed blocks: the race fixed by "mm: fix __gup_device_huge vs unmap",
  * where GUP-fast took its references after truncate had already found
- * the pages idle.  Judged as in dax-odirect-race (lib/daxrace.h), under
+ * the pages idle.  Judged as in dax-odirect-race (lib/race/daxrace.h), under
  * the watchdog.
  */
 #include "backing.h"

@@ -4,7 +4,7 @@
  * filesystem, MR mode and layout operation, time-boxed threads with a
  * recorded seed change the layout in a loop, drive RDMA READ and WRITE
  * through the MR, and read through the file and the mapping; every block
- * anyone reads is judged (see lib/race.h), and a final quiet check catches
+ * anyone reads is judged (see lib/race/race.h), and a final quiet check catches
  * device writes that never reached the file.  Replay with --seed.
  */
 #include "backing.h"

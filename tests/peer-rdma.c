@@ -2,7 +2,7 @@
 /*
  * Description: the peer host of the two-host tests.  Runs on the second
  * machine, listens with rdma_cm, and for each connection does what the
- * test asks (lib/rproto.h): RDMA READs and WRITEs against the test's MR,
+ * test asks (lib/rdma/rproto.h): RDMA READs and WRITEs against the test's MR,
  * with the data staged in its own memory, so every byte crosses the link.
  * Not a test itself: setup/run-tests.sh must not run it.
  *

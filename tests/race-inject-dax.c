@@ -6,7 +6,7 @@
  * the file's mapping read returned; the round's own judging must catch
  * and classify it, so each case must end as a fail with that finding
  * (musts below); one that does not fails as a self-test: the engine
- * stopped judging.  See lib/daxrace.h.
+ * stopped judging.  See lib/race/daxrace.h.
  */
 #include "backing.h"
 #include "daxrace.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Description: what a race makes of a failed RDMA transfer
- * (lib/xferverdict.h).  Each table variant gives a return code and the
+ * (lib/rdma/xferverdict.h).  Each table variant gives a return code and the
  * layout sequence at post and at completion, and checks the verdict: an
  * error while the layout moved is no finding, a missing completion with
  * the layout still is a hang, a remote access error with the layout still

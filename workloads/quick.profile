@@ -1,5 +1,5 @@
 # The quick profile: CI and `make check`, sized for a TCG guest where rxe
-# moves about 60 MB/s.  Keys: see lib/profile.h.
+# moves about 60 MB/s.  Keys: see lib/harness/profile.h.
 name = quick
 file_size = 256k
 block_size = 4096

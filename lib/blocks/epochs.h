@@ -4,7 +4,7 @@
  * being changed.  A writer thread (the layout thread; the device writer
  * has its own set) opens a window over a range of blocks, saying block by
  * block what a reader may meet there while it is open (PR_EXF() bits of
- * lib/judge.h), changes the blocks, and closes the window with their new
+ * lib/blocks/judge.h), changes the blocks, and closes the window with their new
  * generation.  A reader takes a snapshot before it reads (the sequence and
  * each block's last complete generation) and afterwards asks, block by
  * block, what the windows that overlapped the read excuse.  Blocks outside

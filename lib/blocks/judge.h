@@ -3,7 +3,7 @@
  * The judge: one function says what a block read in a race is (its class
  * against what it may be) and whether the race's context excuses it, and
  * why; one place counts the verdicts, words the first bad blocks like fio
- * and dumps them.  Every race (lib/race.c, lib/daxjudge.c) and the model
+ * and dumps them.  Every race (lib/race/race.c, lib/blocks/daxjudge.c) and the model
  * verifier (pr_verify_model) judge through it.
  *
  * The contexts that excuse a bad block, each only where the race says so

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The state of a DAX reallocation case (lib/daxrace.h), shared by its
+ * The state of a DAX reallocation case (lib/race/daxrace.h), shared by its
  * parts: the case and its threads (daxrace.c), one round of the layout
  * thread (daxround.c), and the judging of what was read (daxjudge.c).
  * Private to those files.

@@ -4,7 +4,7 @@
  * (tests/peer-rdma.c), so that they cross a real link.  The case body does
  * not change: between pr_remote_begin() and pr_remote_end(), every
  * pr_rdma_open() of the case connects to the peer with rdma_cm, and
- * pr_rdma_xfer() asks the peer to RDMA READ or WRITE the MR (lib/rproto.h).
+ * pr_rdma_xfer() asks the peer to RDMA READ or WRITE the MR (lib/rdma/rproto.h).
  *
  * The peer: $PINRACE_PEER (HOST[:PORT]).  Unset inside the pinrace guest,
  * setup/twohost.sh up makes one: two network namespaces joined by a veth

@@ -3,7 +3,7 @@
  * The DAX reallocation round: with filesystem DAX the page under a pin is
  * the disk block, so a layout change that frees it while a transfer still
  * holds it can hand it to another file.  Each round, on a filesystem first
- * filled to ENOSPC (lib/fsfill.h):
+ * filled to ENOSPC (lib/memory/fsfill.h):
  *
  *  1. file A is written as generation g (odd), its blocks noted (FIEMAP);
  *  2. a transfer thread moves data into A's mapping (an O_DIRECT read from
@@ -19,7 +19,7 @@
  *     seen A before or after the change; every block of B must still be
  *     B's.  A's data in B, or B's data seen through A: "cross-file".
  *
- * Both threads run under a watchdog (lib/watchdog.h): a DAX truncate waits
+ * Both threads run under a watchdog (lib/harness/watchdog.h): a DAX truncate waits
  * for pinned pages interruptibly, so a wait that never ends is a "hang"
  * finding with the stuck call, its kernel stack, and the step that freed it.
  */

@@ -48,7 +48,7 @@ int pr_rdma_open(struct pr_rdma *r, const char *devname, size_t buf_len,
 int pr_rdma_set_buf(struct pr_rdma *r, size_t buf_len, char *err, size_t len);
 /*
  * Call @fn at the end of every pr_rdma_open() in this process (NULL:
- * stop); lib/remote.c uses it to hand transfers to a peer host.
+ * stop); lib/rdma/remote.c uses it to hand transfers to a peer host.
  */
 void pr_rdma_set_attach(int (*fn)(struct pr_rdma *r, char *err, size_t len));
 void pr_rdma_close(struct pr_rdma *r);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The connection to the peer host behind lib/remote.c: attached to a
+ * The connection to the peer host behind lib/rdma/remote.c: attached to a
  * pr_rdma when it opens, it carries that device's transfers to the peer
- * (lib/rproto.h) and says goodbye when the device closes.
+ * (lib/rdma/rproto.h) and says goodbye when the device closes.
  */
 #ifndef PR_RCONN_H
 #define PR_RCONN_H

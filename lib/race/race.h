@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The page-cache race: on the race core (lib/racecore.h), three workers
+ * The page-cache race: on the race core (lib/race/racecore.h), three workers
  * with a seed and a time box.
  *
  *  - layout: applies the case's layout operation to a random range, then
  *    rewrites the blocks it changed as a new generation, inside a window
- *    over just those blocks (per-range epochs, lib/epochs.h), and pauses
+ *    over just those blocks (per-range epochs, lib/blocks/epochs.h), and pauses
  *    for a quiet window after every profile `burst` operations;
  *  - rdma: RDMA READs random ranges through the MR, and RDMA WRITEs each
  *    block's current generation back (a write that must not be lost);
  *  - file: reads random ranges through pread() and through the mapping.
  *
- * Every block anyone reads is judged (lib/judge.h) against the generation
+ * Every block anyone reads is judged (lib/blocks/judge.h) against the generation
  * its block had completed before the read began: older is stale-read,
  * another file's or run's is cross-file, another offset's misplaced, a
  * broken one torn or corrupt, zeros zero.  Only where a window overlapped

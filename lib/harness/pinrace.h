@@ -49,7 +49,7 @@ struct pr_result {
 	char fs[32]; /* filesystem type of the backing, "" if none */
 	char detail[512];
 	struct pr_vreport vr;  /* block counts over the whole case */
-	struct pr_evidence ev; /* what a race proved (lib/judge.h) */
+	struct pr_evidence ev; /* what a race proved (lib/blocks/judge.h) */
 	uint64_t seed;
 	uint64_t ops;	    /* layout operations done */
 	uint64_t xfers;	    /* RDMA transfers completed */

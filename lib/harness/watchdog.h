@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A stuck operation is a finding.  Workers publish the blocking call they
- * are in (struct pr_worker, lib/racecore.h); the watchdog notices a call that
+ * are in (struct pr_worker, lib/race/racecore.h); the watchdog notices a call that
  * has not returned @bound seconds after the traffic that could hold it
  * legitimately has stopped, records a "hang" (the call and its arguments,
  * the wait, the thread's kernel stack, wchan and state, what the other

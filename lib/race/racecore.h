@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The engine every race runs on (the page-cache race, lib/race.c; the DAX
- * reallocation race, lib/daxrace.c; and the next one): a race names its
+ * The engine every race runs on (the page-cache race, lib/race/race.c; the DAX
+ * reallocation race, lib/race/daxrace.c; and the next one): a race names its
  * workers and its release steps, and the core starts the workers under the
- * watchdog (lib/watchdog.h), keeps the deadline (stretched while no layout
+ * watchdog (lib/harness/watchdog.h), keeps the deadline (stretched while no layout
  * operation has completed, when the race asks for it), recovers reads cut
  * by SIGBUS or by the watchdog's unmap, joins the workers without blocking
  * on one the watchdog gave up on, and ends the case: a hang, a skip for an

@@ -22,7 +22,7 @@ struct pr_backing {
 	int dax;	/* 1: files must be DAX, 0: must not be */
 	unsigned int needs;
 	/* 1: dir_env names a device-DAX character device, not a directory:
-	 * "files" are its first bytes, mapped (lib/devdax.h) */
+	 * "files" are its first bytes, mapped (lib/memory/devdax.h) */
 	int chardev;
 };
 

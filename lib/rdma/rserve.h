@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The peer host's side of one connection (tests/peer-rdma.c): a QP of its
- * own for the request, then the test's requests (lib/rproto.h) answered
+ * own for the request, then the test's requests (lib/rdma/rproto.h) answered
  * until goodbye: each operation is an RDMA READ and an RDMA WRITE through
  * a staging buffer, so the data crosses the link both ways.
  */
