@@ -40,6 +40,7 @@ struct race {
 	uint8_t *allow;		  /* the layout thread's: n */
 	enum pr_inject inject;	  /* self-test: a fault in a live read */
 	_Atomic int injected;
+	_Atomic int denied; /* the device was refused memory: QP in error */
 };
 
 /*
@@ -182,6 +183,7 @@ static void xfer_hang(struct race *r, const char *what, size_t off, size_t len)
  * and no layout change in flight: the kernel failed the device. */
 static void xfer_denied(struct race *r, const char *what, const char *where)
 {
+	atomic_store(&r->denied, 1);
 	pthread_mutex_lock(&r->k.lock);
 	pr_fail(r->res, PR_F_ACCESS_ERROR,
 		"%s denied with the layout standing still: %s", what, where);
@@ -423,6 +425,13 @@ static void final_check(struct race *r)
 
 	if (!e0)
 		return;
+	if (atomic_load(&r->denied)) {
+		/* the denial left the QP in the error state: every later
+		 * request would be flushed, a fault of ours, not the kernel's
+		 */
+		pr_note(r->res, "no final device check: the device was denied");
+		goto out;
+	}
 	read_begin(r, &rd, 0, r->f->len, e0);
 	if (rdma_xfer(r, 0, 0, r->f->len, rd.ls.seq0))
 		goto out;
