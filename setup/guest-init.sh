@@ -104,9 +104,10 @@ ALL_MODULES=(crc32_generic "${ESSENTIAL_MODULES[@]}" nfit dax_pmem device_dax rd
 # in) leaves the piece out: its variables empty, the tests needing them
 # skip naming the module and its option. A module that fails to load is
 # broken setup.
-declare -A PIECE_MODULES=([rdma]="rdma_rxe ib_uverbs" [pmem]="nd_e820 nd_pmem xfs" [nvdimm]="nfit")
+declare -A PIECE_MODULES=([rdma]="rdma_rxe ib_uverbs" [pmem]="nd_e820 nd_pmem xfs" [nvdimm]="nfit"
+	[devdax]="device_dax")
 declare -A PIECE_VARS=([rdma]="PINRACE_RDMA_DEV" [pmem]="PINRACE_DAX_DIR PINRACE_PAGECACHE_DIR PINRACE_XFS_DIR"
-	[nvdimm]="PINRACE_DAX_NVDIMM_DIR PINRACE_DAX_EXT4_DIR PINRACE_DEVDAX")
+	[nvdimm]="PINRACE_DAX_NVDIMM_DIR PINRACE_DAX_EXT4_DIR PINRACE_DEVDAX" [devdax]="PINRACE_DEVDAX")
 declare -A MISSING=()
 export PINRACE_LACKS_FILE=/run/pinrace/lacks.env
 
@@ -247,6 +248,9 @@ nvdimm_up() {
 	local env=/run/pinrace/nvdimm.env
 	[ "${NVDIMM_MIB:-0}" -gt 0 ] || { log "no NVDIMM attached"; return 0; }
 	[ -z "${MISSING[nvdimm]:-}" ] || { piece nvdimm true; return 0; }
+	# no device-DAX (PREEMPT_RT kernels have no CONFIG_DEV_DAX): the
+	# fsdax namespaces only, the devdax tests skip naming the option
+	[ -z "${MISSING[devdax]:-}" ] || { piece devdax true; export PINRACE_NVDIMM_DEVDAX_SIZE=0; }
 	step bash "$PROJECT/setup/nvdimm-guest.sh" "$env" ||
 		setup_failed "the NVDIMM namespaces failed (see setup.log)"
 	set -a

@@ -49,11 +49,18 @@ pmem_dev() { # NS: its fsdax block device
 	local id=${1#namespace}
 	if [ "${id#*.}" = 0 ]; then echo "/dev/pmem${id%.*}"; else echo "/dev/pmem$id"; fi
 }
-dax=$(carve devdax "${PINRACE_NVDIMM_DEVDAX_SIZE:-256M}")
+# PINRACE_NVDIMM_DEVDAX_SIZE=0: no devdax namespace (a kernel without
+# CONFIG_DEV_DAX: guest-init.sh says so for the tests)
+devdax=()
+if [ "${PINRACE_NVDIMM_DEVDAX_SIZE:-256M}" != 0 ]; then
+	dax=$(carve devdax "${PINRACE_NVDIMM_DEVDAX_SIZE:-256M}")
+	devdax=(--devdax "$dax")
+	log "$dax: devdax"
+fi
 xfs=$(carve fsdax "${PINRACE_NVDIMM_XFS_SIZE:-512M}")
 ext4=$(carve fsdax "${PINRACE_NVDIMM_EXT4_SIZE:-512M}")
-log "$dax: devdax, $xfs and $ext4: fsdax"
+log "$xfs and $ext4: fsdax"
 # The lab host's path from here on: every destructive step named.
-bash "$here/nvdimm.sh" up --devdax "$dax" --xfs "$xfs" --ext4 "$ext4" \
+bash "$here/nvdimm.sh" up "${devdax[@]}" --xfs "$xfs" --ext4 "$ext4" \
 	--format "$(pmem_dev "$xfs")" --format "$(pmem_dev "$ext4")" --mnt /mnt >"$env_file"
 cat "$env_file"

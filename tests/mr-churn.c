@@ -143,6 +143,11 @@ static int map_region(struct churn *m, size_t len)
 	m->len = len;
 	if (!m->v->file) {
 		rc = pr_anon_map(&m->anon, len, 2u << 20, 1);
+		if (rc == -EINVAL) { /* no THP (PREEMPT_RT): 4 KiB pages */
+			pr_note(m->res,
+				"MADV_HUGEPAGE refused (EINVAL): no transparent huge pages in this kernel (CONFIG_TRANSPARENT_HUGEPAGE), 4 KiB pages");
+			rc = pr_anon_map(&m->anon, len, 2u << 20, 0);
+		}
 		m->mem = m->anon.addr;
 	} else if (!pr_backing_dir(&pr_backing_pagecache)) {
 		pr_skip(m->res, "no page-cache directory ($%s unset)",
