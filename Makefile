@@ -4,10 +4,10 @@
 #
 #   make          build
 #   make check    install what is missing, build, run the self-tests here and
-#                 the quick profile in a QEMU guest (setup/check.sh)
+#                 the quick profile in a QEMU guest (setup/check/check.sh)
 #   make bench    verifier and RDMA throughput, as ratios to memcpy/perftest
 #   make check-lava  a real LAVA run (lava-run) of setup/lava/job-qemu.yaml
-#                 on this machine (setup/check-lava.sh; boots a guest)
+#                 on this machine (setup/check/check-lava.sh; boots a guest)
 #   make format   clang-format every C file
 
 CC ?= gcc
@@ -37,17 +37,17 @@ $(B)/tests/%: tests/%.c $(B)/libpinrace.a Makefile
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libpinrace.a $(LDLIBS)
 
 check:
-	bash setup/deps.sh
+	bash setup/host/deps.sh
 	$(MAKE) all
-	bash setup/check.sh
+	bash setup/check/check.sh
 
 bench:
-	bash setup/deps.sh
+	bash setup/host/deps.sh
 	$(MAKE) all
-	bash setup/bench.sh
+	bash setup/run/bench.sh
 
 check-lava:
-	bash setup/check-lava.sh
+	bash setup/check/check-lava.sh
 
 format:
 	clang-format -i lib/*/*.[ch] tests/*.c

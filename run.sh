@@ -5,10 +5,10 @@
 set -u
 top=$(cd "$(dirname "$0")" && pwd)
 PINRACE_PROG=run.sh
-. "$top/setup/common.sh"
-. "$top/setup/args.sh"
-. "$top/setup/bzimage.sh"
-. "$top/setup/tests-lib.sh"
+. "$top/setup/run/common.sh"
+. "$top/setup/run/args.sh"
+. "$top/setup/guest/bzimage.sh"
+. "$top/setup/run/tests-lib.sh"
 
 usage() {
 	cat <<'USAGE'
@@ -56,9 +56,9 @@ usage: ./run.sh [options]
   --config FILE      with --host: what this machine lends the suite, instead of
                      --scratch/--dax/--device: device and port, scratch directories
                      per filesystem, pmem it may reconfigure, a peer host
-                     (setup/host.conf.example); anything else is refused
+                     (setup/host/host.conf.example); anything else is refused
   --kcidb FILE       also write the results as KCIDB v5 JSON to FILE
-                     (setup/kcidb.sh RUN FILE does it for an existing run folder)
+                     (setup/reports/kcidb.sh RUN FILE does it for an existing run folder)
   --compare OLD NEW  list what changed between two results: run folders, kernel
                      folders of a run, or kernels of the latest run (debian:sid,
                      sid, or a release); exit 1 when something regressed
@@ -123,12 +123,12 @@ while [ $# -gt 0 ]; do
 done
 
 if [ ${#compare[@]} -gt 0 ]; then
-	exec bash "$top/setup/compare.sh" --results "$base" "${compare[@]}"
+	exec bash "$top/setup/reports/compare.sh" --results "$base" "${compare[@]}"
 fi
 if [ -n "$checkcfg" ]; then
 	[ -f "$checkcfg" ] || die 2 "--check-config $checkcfg: no such file"
 	make -s -C "$top" all >&2 || die 3 "build failed"
-	exec bash "$top/setup/checkconfig.sh" --tests "$glob" "$checkcfg"
+	exec bash "$top/setup/guest/checkconfig.sh" --tests "$glob" "$checkcfg"
 fi
 
 # --- kernels -----------------------------------------------------------------
@@ -142,7 +142,7 @@ parse_kernel() { # SPEC
 	arg_kernel_spec "$spec"
 	case $spec in
 	debian:* | *.deb) # names the archive serves, kernel packages
-		PINRACE_PROG=run.sh bash "$top/setup/kernel.sh" --check "$spec" || exit 2
+		PINRACE_PROG=run.sh bash "$top/setup/guest/kernel.sh" --check "$spec" || exit 2
 		kimages+=('') kmods+=('') knames+=("$spec")
 		return
 		;;
@@ -158,7 +158,7 @@ parse_kernel() { # SPEC
 	kimages+=("$img") kmods+=("$mod") knames+=("local:${img##*/}")
 }
 
-# Validate everything before anything starts (setup/args.sh).
+# Validate everything before anything starts (setup/run/args.sh).
 validate_run_args
 [ -z "$kcidb" ] || [ -d "$(dirname "$kcidb")" ] || die 2 "--kcidb $kcidb: no such folder for it"
 [[ $repeat =~ ^[1-9][0-9]{0,3}$ ]] || die 2 "--repeat wants a count from 1 to 9999, not '$repeat'"
@@ -175,7 +175,7 @@ if [ $host = 1 ]; then
 	if [ -n "$config" ]; then
 		[ -z "$scratch$dax$device" ] || die 2 "--config names the device and directories: not with --scratch, --dax or --device"
 		# refusals (2), no usable RDMA device (4), a silent peer (3): before anything runs
-		host_env=$(bash "$top/setup/host.sh" --config "$config" --env) || exit $?
+		host_env=$(bash "$top/setup/host/host.sh" --config "$config" --env) || exit $?
 	else
 		[ -n "$scratch" ] || die 2 "--host needs --config FILE or --scratch DIR (a page-cache filesystem directory)"
 		arg_dir --scratch "$scratch"
@@ -192,9 +192,9 @@ else
 	[ -z "$dup" ] || die 2 "--kernel $dup is listed twice"
 fi
 
-bash "$top/setup/deps.sh" $([ $host = 0 ] || echo --host) || die 3 "installing dependencies failed"
+bash "$top/setup/host/deps.sh" $([ $host = 0 ] || echo --host) || die 3 "installing dependencies failed"
 if [ $host = 0 ] && [ $list = 0 ]; then # --list boots no guest
-	. "$top/setup/accel.sh"
+	. "$top/setup/guest/accel.sh"
 	accel_choose "$accel_mode" || die 3 "$ACCEL_WHY"
 	[ "$accel_mode" = tcg ] || log "accelerator: $ACCEL ($ACCEL_WHY)"
 	export PINRACE_ACCEL=$ACCEL
@@ -216,7 +216,7 @@ fi
 
 guest_args=(--tests "$glob" --profile "$profile" --repeat "$repeat" --rerun-failed "$rerun")
 [ -z "$case_glob" ] || guest_args+=(--case "$case_glob")
-if [ $bisect = 1 ]; then # the same run, judged for git bisect (setup/bisect.sh)
+if [ $bisect = 1 ]; then # the same run, judged for git bisect (setup/run/bisect.sh)
 	again=()
 	skip=0
 	for a in "${argv[@]}"; do
@@ -224,7 +224,7 @@ if [ $bisect = 1 ]; then # the same run, judged for git bisect (setup/bisect.sh)
 		case $a in --bisect) continue ;; --bisect-share) skip=1 && continue ;; esac
 		again+=("$a")
 	done
-	exec bash "$top/setup/bisect.sh" ${share:+--share "$share"} --results "$base" -- "$0" "${again[@]}"
+	exec bash "$top/setup/run/bisect.sh" ${share:+--share "$share"} --results "$base" -- "$0" "${again[@]}"
 fi
 [ -z "$seed" ] || export PINRACE_SEED=$seed
 
@@ -238,7 +238,7 @@ if [ $host = 1 ]; then
 		[ -z "$device" ] || export PINRACE_RDMA_DEV=$device
 	fi
 	if [ $list = 1 ]; then
-		exec bash "$top/setup/run-tests.sh" --list "${guest_args[@]}"
+		exec bash "$top/setup/run/run-tests.sh" --list "${guest_args[@]}"
 	fi
 	if ! ibv_devices 2>/dev/null | awk 'NR > 2' | grep -q .; then
 		die 4 "--host: this machine has no RDMA device (ibv_devices lists none); load a driver (mlx5_ib) or add a soft-RoCE link: rdma link add rxe0 type rxe netdev DEV"
@@ -250,7 +250,7 @@ else
 	for i in "${!specs[@]}"; do
 		kargs=("${specs[i]}")
 		[ -z "${kimages[i]}" ] || kargs=("${kimages[i]}" --modules "${kmods[i]}")
-		kout=$(bash "$top/setup/kernel.sh" "${kargs[@]}") || exit $?
+		kout=$(bash "$top/setup/guest/kernel.sh" "${kargs[@]}") || exit $?
 		kenvs+=("$kout")
 		eval "$kout"
 		kvers+=("$KVER") kpkgs+=("${KPKG:--}")
@@ -317,16 +317,16 @@ overall() {
 }
 
 rcs=() spent=0 t_run=$SECONDS
-[ -n "$jobs" ] || jobs=$(bash "$top/setup/jobs.sh" --default ${#kdirs[@]})
+[ -n "$jobs" ] || jobs=$(bash "$top/setup/guest/jobs.sh" --default ${#kdirs[@]})
 if [ $host = 0 ] && [ "$jobs" -gt 1 ] && [ ${#kdirs[@]} -gt 1 ]; then
-	# Side by side (setup/jobs.sh); each kernel's status.txt has its exit.
+	# Side by side (setup/guest/jobs.sh); each kernel's status.txt has its exit.
 	jargs=()
 	for i in "${!kdirs[@]}"; do
 		printf '%s\n' "${kenvs[i]}" >"$run/${kdirs[i]}/.kernel-env"
 		jargs+=(--kernel "$run/${kdirs[i]}" "${knames[i]} ${kvers[i]}")
 	done
 	log "${#kdirs[@]} kernels, up to $jobs guests at once"
-	run_child bash "$top/setup/jobs.sh" --jobs "$jobs" --timeout "$timeout" "${jargs[@]}" -- "${guest_args[@]}"
+	run_child bash "$top/setup/guest/jobs.sh" --jobs "$jobs" --timeout "$timeout" "${jargs[@]}" -- "${guest_args[@]}"
 	rc=$?
 	case $rc in 130 | 143) exit $rc ;; esac
 	for i in "${!kdirs[@]}"; do
@@ -351,7 +351,7 @@ for i in "${kdirs_seq[@]}"; do
 	[ "$profile" = quick ] || PINRACE_REPLAY+=" --profile $profile"
 	export PINRACE_REPLAY
 	[ ${#kdirs[@]} -eq 1 ] || log "kernel $((i + 1))/${#kdirs[@]}: ${knames[i]} (${kvers[i]})"
-	run_child bash "$top/setup/kernel-run.sh" "${kargs[@]}" -- "${guest_args[@]}"
+	run_child bash "$top/setup/guest/kernel-run.sh" "${kargs[@]}" -- "${guest_args[@]}"
 	rc=$?
 	case $rc in 130 | 143) exit $rc ;; esac
 	rcs+=("$rc")
@@ -363,10 +363,10 @@ done
 		s=$(sed -n 's/^seconds: //p' "$run/${kdirs[i]}/status.txt" 2>/dev/null)
 		printf '%s %dm%02ds; ' "${kvers[i]}" $((${s:-0} / 60)) $((${s:-0} % 60))
 	done | sed 's/; $//')"
-bash "$top/setup/summary.sh" "$run"
-bash "$top/setup/junit.sh" "$run" || warn "junit.xml not written"
-bash "$top/setup/report.sh" "$run" || warn "report.html not written"
-[ -z "$kcidb" ] || bash "$top/setup/kcidb.sh" "$run" "$kcidb" || warn "$kcidb not written"
+bash "$top/setup/reports/summary.sh" "$run"
+bash "$top/setup/reports/junit.sh" "$run" || warn "junit.xml not written"
+bash "$top/setup/reports/report.sh" "$run" || warn "report.html not written"
+[ -z "$kcidb" ] || bash "$top/setup/reports/kcidb.sh" "$run" "$kcidb" || warn "$kcidb not written"
 
 for i in "${!kdirs[@]}"; do
 	kdir=$run/${kdirs[i]}

@@ -4,7 +4,7 @@
  * @qdepth work requests in flight (a completed READ's lane posts its next
  * request before the data is checked), every block of every completed READ
  * verified, every WRITE stamped first: the traffic of the race case at full
- * speed.  The MR is anonymous memory, as perftest's is, so setup/bench.sh
+ * speed.  The MR is anonymous memory, as perftest's is, so setup/run/bench.sh
  * can compare it with ib_read_bw / ib_write_bw on the same device in the
  * same boot: the difference is the cost of stamping and verifying.
  *

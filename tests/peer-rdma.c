@@ -4,7 +4,7 @@
  * machine, listens with rdma_cm, and for each connection does what the
  * test asks (lib/rdma/rproto.h): RDMA READs and WRITEs against the test's MR,
  * with the data staged in its own memory, so every byte crosses the link.
- * Not a test itself: setup/run-tests.sh must not run it.
+ * Not a test itself: setup/run/run-tests.sh must not run it.
  *
  *   peer-rdma --listen ADDR[:PORT] [--daemon] [--log FILE] [--pidfile FILE]
  *             [--idle SECONDS] [--once]

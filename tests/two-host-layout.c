@@ -3,7 +3,7 @@
  * Description: the MR-over-file layout case with the device's transfers
  * made by another host.  A peer (build/tests/peer-rdma on the second
  * machine, or in a second network namespace of the guest: see
- * setup/twohost.sh) RDMA READs and WRITEs the MR over a real link while
+ * setup/guest/twohost.sh) RDMA READs and WRITEs the MR over a real link while
  * this side changes the file's layout; the blocks are judged as in
  * pagecache-layout, and the link's counters must show the bytes crossed.
  *

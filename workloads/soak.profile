@@ -12,7 +12,7 @@ hang_bound = 120
 # known share of reads meets no layout change and is judged strictly.
 burst = 4
 quiet_ms = 50
-# Background fio jobs beside the cases (setup/pressure.sh runs
+# Background fio jobs beside the cases (setup/host/pressure.sh runs
 # workloads/<job>.fio) and the working set of each (capped at an eighth of
 # the free space where it runs).
 pressure = pagecache-churn,reclaim,rdma-mmap

@@ -22,7 +22,7 @@ struct pr_profile {
 	int burst;	/* a race's layout operations between quiet windows */
 	int quiet_ms;	/* a quiet window: the layout thread pauses, so reads
 			 * in it are judged strictly; 0: none */
-	/* background fio jobs (setup/pressure.sh): workloads/<name>.fio
+	/* background fio jobs (setup/host/pressure.sh): workloads/<name>.fio
 	 * names, comma-separated; "" or "none": none */
 	char pressure[128];
 	size_t pressure_size; /* working set of each pressure job */

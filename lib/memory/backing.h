@@ -36,7 +36,7 @@ extern const struct pr_backing *const pr_backings_pagecache[];
 /* A scratch directory for self-tests ($PINRACE_TMP_DIR, default /tmp). */
 extern const struct pr_backing pr_backing_tmp;
 /*
- * Filesystem DAX on NVDIMM namespaces (setup/nvdimm.sh): XFS
+ * Filesystem DAX on NVDIMM namespaces (setup/host/nvdimm.sh): XFS
  * ($PINRACE_DAX_NVDIMM_DIR) and ext4 ($PINRACE_DAX_EXT4_DIR), both mounted
  * -o dax=always; device-DAX ($PINRACE_DEVDAX, /dev/daxX.Y).
  */

@@ -75,7 +75,7 @@ static void local_netdev(const struct sockaddr *sa, char *name)
 	freeifaddrs(all);
 }
 
-/* KEY=VALUE lines of setup/twohost.sh up go into the environment. */
+/* KEY=VALUE lines of setup/guest/twohost.sh up go into the environment. */
 static int twohost_up(struct pr_result *res)
 {
 	char exe[PATH_MAX], cmd[PATH_MAX + 64], line[512], last[256] = "";
@@ -87,7 +87,7 @@ static int twohost_up(struct pr_result *res)
 		return pr_error(res, errno, "readlink /proc/self/exe"), -1;
 	exe[n] = '\0';
 	/* build/tests/BIN -> the project's setup/ */
-	snprintf(cmd, sizeof(cmd), "bash %s/../../setup/twohost.sh up 2>&1",
+	snprintf(cmd, sizeof(cmd), "bash %s/../../setup/guest/twohost.sh up 2>&1",
 		 dirname(exe));
 	p = popen(cmd, "re");
 	if (!p)
@@ -108,7 +108,7 @@ static int twohost_up(struct pr_result *res)
 		return pr_skip(res, "no two hosts in this guest: %s", last), -1;
 	if (st)
 		return pr_error(res, 0,
-				"setup/twohost.sh up failed (status %d): %s",
+				"setup/guest/twohost.sh up failed (status %d): %s",
 				st, last),
 		       -1;
 	return 0;

@@ -7,7 +7,7 @@
  * pr_rdma_xfer() asks the peer to RDMA READ or WRITE the MR (lib/rdma/rproto.h).
  *
  * The peer: $PINRACE_PEER (HOST[:PORT]).  Unset inside the pinrace guest,
- * setup/twohost.sh up makes one: two network namespaces joined by a veth
+ * setup/guest/twohost.sh up makes one: two network namespaces joined by a veth
  * pair, an rxe link on each end, the peer running in the second; it also
  * names the namespace to enter ($PINRACE_NETNS) and the link the
  * transfers must cross ($PINRACE_PEER_NETDEV).

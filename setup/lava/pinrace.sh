@@ -13,7 +13,7 @@
 # but the devices --format-scratch and --format-dax name, nothing mounted but
 # on --scratch and --dax, nothing created but rxe0 on --rxe-netdev.
 # Each case: lava-test-case pinrace.TEST.CASE --result pass|fail|skip (the
-# name and the result as setup/results-lib.sh's case_path and lava_result
+# name and the result as setup/reports/results-lib.sh's case_path and lava_result
 # say: fail, error, flaky and a known kernel bug that showed again are
 # "fail"; a self-test is "pass" when it caught its fault). When run.sh ends
 # without results (bad input, broken setup, no RDMA device), one case
@@ -47,8 +47,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-. "$suite/setup/common.sh"
-. "$suite/setup/results-lib.sh"
+. "$suite/setup/run/common.sh"
+. "$suite/setup/reports/results-lib.sh"
 case_cmd=${LAVA_TEST_CASE:-lava-test-case}
 
 # One case that says the run itself failed, then stop.
@@ -66,7 +66,7 @@ for m in $modules; do
 	modprobe "$m" || warn "modprobe $m failed"
 done
 if [ -n "$rxe" ]; then
-	bash "$suite/setup/rxe.sh" up rxe0 "$rxe" || run_failed "soft-RoCE rxe0 on $rxe failed"
+	bash "$suite/setup/host/rxe.sh" up rxe0 "$rxe" || run_failed "soft-RoCE rxe0 on $rxe failed"
 fi
 format_mount() { # DEV DIR MOUNT_OPTIONS
 	[ -b "$1" ] || run_failed "$1: not a block device"
