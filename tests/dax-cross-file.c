@@ -59,6 +59,7 @@ static const struct pr_must musts[] = {
 static const struct pr_test test = {
 	.name = "dax-cross-file",
 	.desc = "blocks freed under an MR or a transfer, reused by another file: never seen through the first",
+	.source = "cpu", /* the mapping variant: CPU loads, no pin */
 	.tags = tags,
 	.backings = pr_backings_fsdax,
 	.ops = ops,

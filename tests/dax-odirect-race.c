@@ -39,6 +39,7 @@ static const char *const tags[] = {
 static const struct pr_test test = {
 	.name = "dax-odirect-race",
 	.desc = "O_DIRECT into a DAX mapping vs truncate/punch/zero/collapse and reallocation",
+	.source = "odirect",
 	.tags = tags,
 	.backings = pr_backings_fsdax,
 	.ops = ops,

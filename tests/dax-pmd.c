@@ -50,6 +50,7 @@ static const char *const tags[] = {
 static const struct pr_test test = {
 	.name = "dax-pmd",
 	.desc = "2 MiB DAX mappings: PMD faults happen; GUP-fast O_DIRECT vs truncate and punch",
+	.source = "odirect",
 	.tags = tags,
 	.backings = pr_backings_fsdax,
 	.variants = variants,

@@ -87,6 +87,15 @@ unsigned int pr_case_needs(const struct pr_test *t, const struct pr_case *c)
 	       (c->variant ? c->variant->needs : 0);
 }
 
+const char *pr_case_source(const struct pr_test *t, const struct pr_case *c)
+{
+	if (c->mr && c->mr->source)
+		return c->mr->source;
+	if (c->mr || pr_case_needs(t, c) & PR_NEED_RDMA)
+		return "rdma";
+	return t->source ? t->source : "none";
+}
+
 static volatile pid_t running;
 
 void pr_case_interrupt(void)

@@ -9,6 +9,9 @@
 struct pr_case *pr_cases_expand(const struct pr_test *t, int *n);
 /* Every PR_NEED_* bit a case needs: the test's and its axes'. */
 unsigned int pr_case_needs(const struct pr_test *t, const struct pr_case *c);
+/* The case's pin source: its MR mode's; "rdma" for an MR mode naming none
+ * or a case needing an RDMA device; else the test's, or "none". */
+const char *pr_case_source(const struct pr_test *t, const struct pr_case *c);
 
 /*
  * Fork the body into its own process group, wait up to @timeout seconds,

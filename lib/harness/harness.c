@@ -283,6 +283,7 @@ static void finish_case(struct run *r, struct pr_case *c, struct pr_result *res,
 		.duration_ms = ms,
 		.run_seed = r->seed,
 		.role = pr_role_name(pr_case_role(r->t, c)),
+		.source = pr_case_source(r->t, c),
 	};
 	static char yaml[16384];
 

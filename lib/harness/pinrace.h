@@ -105,6 +105,9 @@ struct pr_test {
 	 * A self-test case without a pr_must entry must pass.
 	 */
 	const struct pr_must *musts; /* NULL-ended on .cases, or NULL */
+	/* the pin source of its cases that name none through an MR mode and
+	 * need no RDMA device ("odirect", "cpu"); NULL: "none" */
+	const char *source;
 	void (*body)(struct pr_ctx *ctx, const struct pr_case *c,
 		     struct pr_result *res);
 };

@@ -273,6 +273,7 @@ int pr_report_jsonl(const struct pr_case_report *r, const char *path)
 	field(&s, "errno", res->err ? errno_name(res->err) : NULL);
 	field(&s, "backing", c->backing ? c->backing->kind : "none");
 	field(&s, "fs", res->fs[0] ? res->fs : NULL);
+	field(&s, "source", r->source ? r->source : "none");
 	field(&s, "mr", c->mr ? c->mr->name : "none");
 	field(&s, "op", c->op ? c->op->name : NULL);
 	field(&s, "variant", c->variant ? c->variant->name : NULL);

@@ -24,6 +24,7 @@ struct pr_case_report {
 	long duration_ms;
 	uint64_t run_seed; /* --seed that replays this case */
 	const char *role;  /* "selftest" or "kernel" */
+	const char *source; /* the pin source (pr_case_source()) */
 };
 
 /* YAML lines (unindented, '\n'-separated) into @buf. */

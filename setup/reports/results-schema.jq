@@ -15,12 +15,12 @@ def results_core: {
 	run_seed: ["string", "null"], ops: ["number"], xfers: ["number"],
 	ms: ["number"], expected: ["string", "null"], commit: ["string", "null"],
 	hang: ["object", "null"], boot: ["number", "null"], log: ["string", "null"],
-	killed_by: ["string", "null"],
+	killed_by: ["string", "null"], source: ["string"],
 	kmsg: ["array"]
 };
 
 # Records written before seeds were strings and before every record had
-# run_seed, hang, boot, log, killed_by and role (the numbers turned into
+# run_seed, hang, boot, log, killed_by, role and source (the numbers turned into
 # strings before jq reads them: see results_check); an old record's role
 # comes from its names (selftest-* tests and cases were the self-tests).
 def role_by_name: if ((.test // "") | startswith("selftest-")) or ((.case // "") | test("(^|/)selftest-"))
@@ -30,7 +30,8 @@ def role: .role // role_by_name;
 def results_upgrade:
 	if type == "object" then
 		{run_seed: null, hang: null, boot: null, log: null, killed_by: null,
-		 role: role_by_name} + .
+		 role: role_by_name,
+		 source: (if (.mr // "none") != "none" then "rdma" else "none" end)} + .
 	else . end;
 
 # null for a good record, else one line saying what is wrong with it.
