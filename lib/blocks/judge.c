@@ -180,6 +180,10 @@ uint64_t pr_judge_range(const struct pr_judge_sink *s, const void *buf,
 	}
 	if (s->lock)
 		pthread_mutex_lock(s->lock);
+	if (bad && !s->res->ev.first_bad_read) {
+		s->res->ev.first_bad_ops = s->res->ops;
+		s->res->ev.first_bad_read = s->res->ev.reads + 1;
+	}
 	pr_result_verified(s->res, &vr, 1);
 	pr_evidence_add(&s->res->ev, &ev);
 	if (s->lock)

@@ -52,6 +52,10 @@ struct pr_evidence {
 	int pmd_known; /* the mapping's entries were counted each round */
 	uint64_t pmd_rounds, xfer_rounds; /* transfers that ran with A mapped
 					   * with 2 MiB entries, of all */
+	/* when the first bad block not excused was read: the case's layout
+	 * operations done by then and the read's number (1: the first);
+	 * 0 when none was */
+	uint64_t first_bad_ops, first_bad_read;
 };
 
 const char *pr_excuse_name(enum pr_excuse x);

@@ -151,6 +151,10 @@ static void evidence(struct sb *s, const struct pr_evidence *ev, const char *kv,
 		EV_NUM("freed", ev->freed);
 		EV_NUM("reused", ev->reused);
 	}
+	if (ev->first_bad_read) {
+		EV_NUM("first_bad_ops", ev->first_bad_ops);
+		EV_NUM("first_bad_read", ev->first_bad_read);
+	}
 	if (ev->pmd_known) {
 		EV_NUM("pmd_rounds", ev->pmd_rounds);
 		EV_NUM("xfer_rounds", ev->xfer_rounds);

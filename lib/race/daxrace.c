@@ -330,6 +330,29 @@ static const char *xfer_name(enum pr_dax_xfer x)
 	return names[x];
 }
 
+/*
+ * The evidence so far, into the shared result: kept current during the
+ * race (dr_round() calls it before each round's transfers), so a case the
+ * watchdog found hung or the harness killed still says what it saw.
+ * @xfer_rounds: rounds whose transfers ran (or are running).
+ */
+void dr_evidence(struct dr *d, uint64_t xfer_rounds)
+{
+	struct pr_result *res = d->res;
+
+	res->ev.dax = 1;
+	res->ev.freed = d->freed;
+	res->ev.reused = d->reused;
+	/* PMD-mapped while the O_DIRECT transfers ran: counted before each
+	 * round with cfg->pmd; never when A is smaller than 2 MiB */
+	if (d->cfg->pmd ||
+	    (d->cfg->xfer == PR_DAX_XFER_ODIRECT && d->len < PMD_SIZE)) {
+		res->ev.pmd_known = 1;
+		res->ev.pmd_rounds = d->cfg->pmd ? d->pmd_rounds : 0;
+		res->ev.xfer_rounds = xfer_rounds;
+	}
+}
+
 static void summarize(struct dr *d)
 {
 	struct pr_result *res = d->res;
@@ -371,17 +394,7 @@ static void summarize(struct dr *d)
 		pr_error(
 			res, 0,
 			"self-test: nothing was injected (no round left a block untouched)");
-	res->ev.dax = 1;
-	res->ev.freed = d->freed;
-	res->ev.reused = d->reused;
-	/* PMD-mapped while the O_DIRECT transfers ran: counted before each
-	 * round with cfg->pmd; never when A is smaller than 2 MiB */
-	if (d->cfg->pmd ||
-	    (d->cfg->xfer == PR_DAX_XFER_ODIRECT && d->len < PMD_SIZE)) {
-		res->ev.pmd_known = 1;
-		res->ev.pmd_rounds = d->cfg->pmd ? d->pmd_rounds : 0;
-		res->ev.xfer_rounds = d->rounds;
-	}
+	dr_evidence(d, d->rounds);
 	if (d->cfg->needs_reuse && !d->reused && res->status == PR_PASS)
 		pr_core_inconclusive(
 			res,

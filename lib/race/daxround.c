@@ -297,6 +297,7 @@ int dr_round(struct dr *d, uint32_t r, uint64_t *s)
 		dr_prefault(d, &pmd);
 		d->pmd_rounds += pmd;
 	}
+	dr_evidence(d, d->rounds + 1);
 
 	/* 2. the transfer's range and data, the change's range */
 	pick(d, s, &d->x_off, &d->x_len, 0);

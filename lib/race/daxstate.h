@@ -85,6 +85,8 @@ long dr_prefault(struct dr *d, int *pmd);
 int dr_reopen(struct dr *d);
 /* One round @r; 0, or -1 when the case must stop (d->error says why). */
 int dr_round(struct dr *d, uint32_t r, uint64_t *s);
+/* The evidence so far into the shared result (daxrace.c). */
+void dr_evidence(struct dr *d, uint64_t xfer_rounds);
 
 /* daxjudge.c */
 void dr_build_models(struct dr *d, struct pr_layout *l, uint32_t g);
