@@ -67,7 +67,7 @@ static void usage(const struct pr_test *t, FILE *f)
 		"  --list       each case and whether it would run, skip (with the reason) or error\n"
 		"  --info       the test's declared needs, timeout, tags and cases\n"
 		"  --requires   each case's declared needs and backing, probing nothing\n"
-		"  --case GLOB  run only the cases whose name matches\n"
+		"  --case GLOB  run only the cases whose name matches (ksh @(a|b) allowed)\n"
 		"  --seed N     seed for the case's randomness (replays a run)\n"
 		"environment: PINRACE_RESULTS (dir for results.jsonl and dumps),\n"
 		"  PINRACE_EXPECT (expectations file), PINRACE_PROFILE (profile file),\n"
@@ -166,7 +166,7 @@ static int setup(struct run *r)
 
 static int selected(const struct run *r, const struct pr_case *c)
 {
-	return !r->filter || !fnmatch(r->filter, c->name, 0);
+	return !r->filter || !fnmatch(r->filter, c->name, FNM_EXTMATCH);
 }
 
 static void print_info(const struct run *r)
