@@ -18,12 +18,12 @@ struct key {
 #f, offsetof(struct pr_profile, f), sz, m                      \
 	}
 static const struct key keys[] = {
-	KEY(file_size, 1, 4096),     KEY(block_size, 1, 512),
-	KEY(duration, 0, 1),	     KEY(threads, 0, 1),
-	KEY(qdepth, 0, 1),	     KEY(timeout, 0, 1),
-	KEY(cqe_timeout_ms, 0, 1),   KEY(hang_bound, 0, 1),
-	KEY(pressure_size, 1, 4096), KEY(burst, 0, 1),
-	KEY(quiet_ms, 0, 0),
+	KEY(file_size, 1, 4096),   KEY(block_size, 1, 512),
+	KEY(duration, 0, 1),	   KEY(threads, 0, 1),
+	KEY(qdepth, 0, 1),	   KEY(timeout, 0, 1),
+	KEY(cqe_timeout_ms, 0, 1), KEY(hang_bound, 0, 1),
+	KEY(pin_wait_bound, 0, 1), KEY(pressure_size, 1, 4096),
+	KEY(burst, 0, 1),	   KEY(quiet_ms, 0, 0),
 };
 
 static void defaults(struct pr_profile *p)
@@ -38,6 +38,7 @@ static void defaults(struct pr_profile *p)
 	p->timeout = 300;
 	p->cqe_timeout_ms = 20000;
 	p->hang_bound = 20;
+	p->pin_wait_bound = 5;
 	p->burst = 1;
 	p->quiet_ms = 20;
 }

@@ -19,9 +19,11 @@ struct pr_profile {
 	int cqe_timeout_ms; /* wait for one completion */
 	int hang_bound; /* seconds a blocking call may take once traffic stops
 			 */
-	int burst;	/* a race's layout operations between quiet windows */
-	int quiet_ms;	/* a quiet window: the layout thread pauses, so reads
-			 * in it are judged strictly; 0: none */
+	int pin_wait_bound; /* the same for a call asleep in a wait that only
+			     * dropping pins ends (a DAX layout break) */
+	int burst;    /* a race's layout operations between quiet windows */
+	int quiet_ms; /* a quiet window: the layout thread pauses, so reads
+		       * in it are judged strictly; 0: none */
 	/* background fio jobs (setup/host/pressure.sh): workloads/<name>.fio
 	 * names, comma-separated; "" or "none": none */
 	char pressure[128];

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A stuck operation is a finding.  Workers publish the blocking call they
- * are in (struct pr_worker, lib/race/racecore.h); the watchdog notices a call that
- * has not returned @bound seconds after the traffic that could hold it
+ * are in (struct pr_worker, lib/race/racecore.h); the watchdog notices a call
+ * that has not returned @bound seconds after the traffic that could hold it
  * legitimately has stopped, records a "hang" (the call and its arguments,
  * the wait, the thread's kernel stack, wchan and state, what the other
  * threads were doing), then tries to release it in a fixed order: stop all
@@ -23,6 +23,9 @@ struct pr_watchdog {
 	pthread_t *threads;
 	int nw;
 	int bound; /* seconds a call may take once traffic has stopped */
+	/* the same, for a call asleep in a wait only dropping pins ends
+	 * (its wchan in the watchdog's table of such waits); 0: @bound */
+	int pin_bound;
 	_Atomic int *stop; /* set: traffic stops */
 	/* release steps provided by the case, NULL when not applicable */
 	void (*unmap)(void *arg);

@@ -165,6 +165,7 @@ void pr_core_run(struct pr_race_core *k)
 	struct pr_watchdog wd = {.w = k->w,
 				 .threads = t,
 				 .bound = k->ctx->prof.hang_bound,
+				 .pin_bound = k->ctx->prof.pin_wait_bound,
 				 .stop = &k->stop,
 				 .unmap = k->map ? release_map : NULL,
 				 .deregister = k->mr ? release_mr : NULL,
