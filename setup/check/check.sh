@@ -47,10 +47,11 @@ verdict() {
 # The "ok - WHAT" / "not ok - WHAT" lines of a check script, counted as
 # verdicts (WHAT prefixed with PREFIX).
 sub_checks() { # PREFIX CMD...
-	local prefix=$1 line
+	local prefix=$1 line n=0
 	shift
 	while IFS= read -r line; do
 		[[ $line =~ ^(not )?ok( [0-9]+)?\ -\ (.*)$ ]] || continue
+		n=$((n + 1))
 		if [[ -z ${BASH_REMATCH[1]} && $line == *" # SKIP"* ]]; then
 			skipped=$((skipped + 1))
 			echo "ok - $prefix${BASH_REMATCH[3]}"
@@ -58,6 +59,8 @@ sub_checks() { # PREFIX CMD...
 			verdict "${#BASH_REMATCH[1]}" "$prefix${BASH_REMATCH[3]}"
 		fi
 	done < <("$@" 2>&1)
+	# a check that said nothing (a missing script, a crash) is a failure
+	[ "$n" -gt 0 ] || verdict 1 "$prefix${*: -2:1} ${*: -1}: printed no ok/not ok line"
 }
 
 # Count a run's results.jsonl into the totals: xfail is an expected
@@ -171,7 +174,7 @@ for r in old new; do
 done
 check_report "$syn/new" "synthetic run"
 check_junit "$syn/new" "synthetic run"
-for f in reports kcidb lava-standin; do sub_checks '' bash "$top/setup/check-$f.sh" "$syn/new"; done
+for f in reports kcidb lava-standin; do sub_checks '' bash "$top/setup/check/check-$f.sh" "$syn/new"; done
 
 # 4. the quick profile on every kernel: one matrix run, one guest at a
 #    time (PINRACE_CHECK_JOBS=N runs N side by side): on 2 cores under TCG
@@ -196,7 +199,7 @@ matrix_check() {
 	verdict $? "the matrix run: every record has a role (kernel or selftest)"
 	check_report "$run" "the matrix run"
 	check_junit "$run" "the matrix run"
-	for f in reports kcidb lava-standin; do sub_checks '' bash "$top/setup/check-$f.sh" "$run"; done
+	for f in reports kcidb lava-standin; do sub_checks '' bash "$top/setup/check/check-$f.sh" "$run"; done
 	check_compare 0 "^compare: 0 regression" "the matrix run against itself" "$run" "$run"
 	sub_checks "the matrix run: " bash "$top/setup/check/check-consumers.sh" "$run"
 	if [ ${#kdirs[@]} -ge 2 ]; then
