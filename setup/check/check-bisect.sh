@@ -15,7 +15,7 @@ PINRACE_PROG=check-bisect
 . "$top/setup/run/common.sh"
 
 if [ -n "${PINRACE_CHECK_KERNELS-x}" ]; then :; else
-	log "PINRACE_CHECK_KERNELS is empty: no guest boots, --bisect not checked"
+	echo "ok - --bisect's three answers # SKIP PINRACE_CHECK_KERNELS is empty: no guest boots"
 	exit 0
 fi
 good=${PINRACE_CHECK_BISECT_KERNEL:-debian:trixie}
