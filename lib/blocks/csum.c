@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Block checksums: CRC32C in hardware (SSE4.2) and from tables (same
- * values), and XXH3 from libxxhash.  pr_csum_select() measures which is
- * fastest here, because an emulated CPU turns the ranking upside down.
+ * Block checksums: CRC32C by the SSE4.2 instruction and by carry-less
+ * folding beside it (csum-crc32c-x86.c) and from tables (all the same
+ * values), and XXH3 and XXH64 from libxxhash.  pr_csum_select() measures which
+ * is fastest here, because an emulated CPU turns the ranking upside down.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,43 +12,27 @@
 
 #include <xxhash.h>
 #if defined(__x86_64__) || defined(__i386__)
-#include <nmmintrin.h>
 /* XXH3_64bits becomes the libxxhash entry that picks SSE2/AVX2/AVX-512. */
 #include <xxh_x86dispatch.h>
 #define PR_HAVE_X86 1
 #endif
 
 #include "csum.h"
-
-#define CRC32C_POLY 0x82f63b78u /* Castagnoli, reflected */
+#include "csum-crc32c.h"
 
 /* Slicing-by-8 tables: crc_tab[k][b] is byte b followed by k zero bytes. */
 static uint32_t crc_tab[8][256];
 
-/*
- * The hardware path runs three streams of CRC_LANE bytes side by side (the
- * instruction has a latency of three cycles and a throughput of one) and
- * then joins them by shifting a stream's CRC over CRC_LANE zero bytes.
- * 3 * 1344 = 4032: the data of a 4 KiB block is exactly one round.
- */
-#define CRC_LANE 1344
-/*
- * Callers walk memory in block-sized calls, and the hardware prefetchers
- * do not run far enough ahead of three lanes for the CRC to keep up with
- * memory: ask for what the next rounds will want (prefetches never fault).
- */
-#define CRC_PREFETCH 8192
-static uint32_t crc_shift_tab[4][256];
-
 static const char *const csum_names[PR_CSUM_NALG] = {
-	[PR_CSUM_NONE] = "none",	   [PR_CSUM_CRC32C_HW] = "crc32c-hw",
-	[PR_CSUM_CRC32C_SW] = "crc32c-sw", [PR_CSUM_XXH3] = "xxh3",
+	[PR_CSUM_NONE] = "none",
+	[PR_CSUM_CRC32C_HW] = "crc32c-hw",
+	[PR_CSUM_CRC32C_SW] = "crc32c-sw",
+	[PR_CSUM_XXH3] = "xxh3",
 	[PR_CSUM_XXH64] = "xxh64",
+	[PR_CSUM_CRC32C_FOLD] = "crc32c-fold",
 };
 
 static int csum_chosen; /* enum pr_csum_alg, 0 until selected */
-
-static uint32_t crc_sw_raw(uint32_t crc, const unsigned char *p, size_t n);
 
 static void crc_tab_init(void)
 {
@@ -64,30 +49,9 @@ static void crc_tab_init(void)
 					crc_tab[0][crc_tab[k - 1][b] & 0xff];
 }
 
-/* crc_shift_tab[j][b]: the CRC state (b << 8j) run over CRC_LANE zeros. */
-static void crc_shift_init(void)
-{
-	static const unsigned char zeros[CRC_LANE];
-	uint32_t basis[32];
-
-	for (int i = 0; i < 32; i++)
-		basis[i] = crc_sw_raw(1u << i, zeros, sizeof(zeros));
-	for (int j = 0; j < 4; j++) {
-		for (int b = 0; b < 256; b++) {
-			uint32_t v = 0;
-
-			for (int i = 0; i < 8; i++)
-				if (b & (1 << i))
-					v ^= basis[8 * j + i];
-			crc_shift_tab[j][b] = v;
-		}
-	}
-}
-
 __attribute__((constructor)) static void csum_init(void)
 {
 	crc_tab_init();
-	crc_shift_init();
 }
 
 static inline uint64_t load64(const unsigned char *p)
@@ -120,54 +84,15 @@ static uint64_t crc32c_sw(const void *buf, size_t len)
 	return ~crc_sw_raw(~0u, buf, len);
 }
 
-#ifdef PR_HAVE_X86
+#ifdef __x86_64__ /* csum-crc32c-x86.c */
 static int have_sse42(void)
 {
 	return __builtin_cpu_supports("sse4.2");
 }
 
-static inline uint32_t crc_shift(uint32_t c)
-{
-	return crc_shift_tab[0][c & 0xff] ^ crc_shift_tab[1][(c >> 8) & 0xff] ^
-	       crc_shift_tab[2][(c >> 16) & 0xff] ^ crc_shift_tab[3][c >> 24];
-}
-
-__attribute__((target("sse4.2"))) static uint32_t
-crc_hw_raw(uint32_t crc, const unsigned char *p, size_t n)
-{
-	uint64_t c = crc;
-
-	for (; n >= 8; n -= 8, p += 8)
-		c = _mm_crc32_u64(c, load64(p));
-	while (n--)
-		c = _mm_crc32_u8(c, *p++);
-	return c;
-}
-
-/* Three lanes of CRC_LANE bytes: the first continues @crc, two start at 0. */
-__attribute__((target("sse4.2"))) static uint32_t
-crc_hw_round(uint32_t crc, const unsigned char *p)
-{
-	uint64_t a = crc, b = 0, c = 0;
-
-	for (size_t i = 0; i <= 3 * CRC_LANE; i += 64)
-		__builtin_prefetch(p + CRC_PREFETCH + i);
-	for (size_t i = 0; i < CRC_LANE; i += 8) {
-		a = _mm_crc32_u64(a, load64(p + i));
-		b = _mm_crc32_u64(b, load64(p + CRC_LANE + i));
-		c = _mm_crc32_u64(c, load64(p + 2 * CRC_LANE + i));
-	}
-	return crc_shift(crc_shift(a) ^ b) ^ c;
-}
-
 static uint64_t crc32c_hw(const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
-	uint32_t crc = ~0u;
-
-	for (; len >= 3 * CRC_LANE; len -= 3 * CRC_LANE, p += 3 * CRC_LANE)
-		crc = crc_hw_round(crc, p);
-	return ~crc_hw_raw(crc, p, len);
+	return ~pr_crc32c_hw_raw(~0u, buf, len);
 }
 #else
 static int have_sse42(void)
@@ -186,6 +111,8 @@ int pr_csum_available(enum pr_csum_alg alg)
 	switch (alg) {
 	case PR_CSUM_CRC32C_HW:
 		return have_sse42();
+	case PR_CSUM_CRC32C_FOLD:
+		return pr_crc32c_fold_available();
 	case PR_CSUM_CRC32C_SW:
 	case PR_CSUM_XXH3:
 	case PR_CSUM_XXH64:
@@ -196,12 +123,16 @@ int pr_csum_available(enum pr_csum_alg alg)
 }
 
 /*
- * CRC32C_HW blocks stay verifiable without SSE4.2: the tables give the
- * same values.  Unknown algorithms checksum to 0.
+ * Any CRC32C block stays verifiable where its implementation cannot run:
+ * the others give the same values.  Unknown algorithms checksum to 0.
  */
 uint64_t pr_csum(enum pr_csum_alg alg, const void *buf, size_t len)
 {
 	switch (alg) {
+	case PR_CSUM_CRC32C_FOLD:
+		if (pr_crc32c_fold_available())
+			return ~pr_crc32c_fold_raw(~0u, buf, len);
+		/* fall through */
 	case PR_CSUM_CRC32C_HW:
 		return have_sse42() ? crc32c_hw(buf, len) : crc32c_sw(buf, len);
 	case PR_CSUM_CRC32C_SW:

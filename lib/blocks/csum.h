@@ -17,6 +17,8 @@ enum pr_csum_alg {
 	PR_CSUM_CRC32C_SW = 2, /* table driven, same values as HW */
 	PR_CSUM_XXH3 = 3,  /* XXH3_64bits from libxxhash (SIMD dispatched) */
 	PR_CSUM_XXH64 = 4, /* XXH64: scalar, fast where SIMD is emulated */
+	/* AVX-512 VPCLMULQDQ folding beside crc32: same values as HW */
+	PR_CSUM_CRC32C_FOLD = 5,
 	PR_CSUM_NALG
 };
 
