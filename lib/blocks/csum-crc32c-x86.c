@@ -39,7 +39,8 @@
 
 /*
  * crc32c-hw rounds: nine streams of 448 bytes, 4032 bytes, the data of a
- * 4 KiB block.  Three would keep one crc32 unit busy; some CPUs have more.
+ * 4 KiB block.  Three keep one crc32 unit busy; Zen 5 has more (measured
+ * in cache: 3 streams 28 GB/s, 6 55, 9 60).
  */
 #define LANES 9
 #define HW_LANE 448
@@ -64,14 +65,20 @@ static uint64_t k64[8] __attribute__((aligned(64)));  /* d = 64 */
 static uint64_t klanes[8] __attribute__((aligned(64)));
 static uint64_t k16[2] __attribute__((aligned(16))); /* d = 16 */
 
-/* x^e mod P in the reflected order: bit 31 is x^0, bit 0 is x^31. */
-static uint32_t xpow_mod(unsigned int e)
-{
-	uint32_t v = 1u << 31;
+/* What this CPU can run, asked once (every checksum call looks). */
+static int have_lanes, have_fold;
 
+/* @v * x^e mod P, in the reflected order: bit 31 is x^0, bit 0 x^31. */
+static uint32_t xmul_pow(uint32_t v, unsigned int e)
+{
 	while (e--)
 		v = (v >> 1) ^ (CRC32C_POLY & -(v & 1));
 	return v;
+}
+
+static uint32_t xpow_mod(unsigned int e)
+{
+	return xmul_pow(1u << 31, e);
 }
 
 static void fold_consts(uint64_t k[2], unsigned int d)
@@ -82,10 +89,15 @@ static void fold_consts(uint64_t k[2], unsigned int d)
 
 __attribute__((constructor)) static void crc_x86_init(void)
 {
-	for (int l = 0; l < LANES; l++) {
-		if (l < LANES - 1) /* the last lane is not shifted */
-			k_hw[l] = xpow_mod(8 * (LANES - 1 - l) * HW_LANE - 33);
-	}
+	__builtin_cpu_init(); /* constructors may run before libgcc's */
+	have_lanes = __builtin_cpu_supports("sse4.2") &&
+		     __builtin_cpu_supports("pclmul");
+	have_fold = have_lanes && __builtin_cpu_supports("avx512f") &&
+		    __builtin_cpu_supports("vpclmulqdq");
+	/* The last lane stays; the one before moves over one lane, ... */
+	k_hw[LANES - 2] = xpow_mod(8 * HW_LANE - 33);
+	for (int l = LANES - 3; l >= 0; l--)
+		k_hw[l] = xmul_pow(k_hw[l + 1], 8 * HW_LANE);
 	for (int i = 0; i < 4; i++) {
 		fold_consts(k256 + 2 * i, 256);
 		fold_consts(k64 + 2 * i, 64);
@@ -95,16 +107,9 @@ __attribute__((constructor)) static void crc_x86_init(void)
 	fold_consts(k16, 16);
 }
 
-static int have_lanes(void)
-{
-	return __builtin_cpu_supports("sse4.2") &&
-	       __builtin_cpu_supports("pclmul");
-}
-
 int pr_crc32c_fold_available(void)
 {
-	return have_lanes() && __builtin_cpu_supports("avx512f") &&
-	       __builtin_cpu_supports("vpclmulqdq");
+	return have_fold;
 }
 
 static inline uint64_t load64(const unsigned char *p)
@@ -163,7 +168,7 @@ hw_round(uint32_t crc, const unsigned char *p)
 __attribute__((target("sse4.2"))) uint32_t
 pr_crc32c_hw_raw(uint32_t crc, const unsigned char *p, size_t n)
 {
-	if (have_lanes())
+	if (have_lanes)
 		for (; n >= HW_ROUND; n -= HW_ROUND, p += HW_ROUND) {
 			for (size_t i = 0;
 			     n >= PREFETCH + HW_ROUND && i < HW_ROUND; i += 64)

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Block checksums: CRC32C by the SSE4.2 instruction and by carry-less
- * folding beside it (csum-crc32c-x86.c) and from tables (all the same
- * values), and XXH3 and XXH64 from libxxhash.  pr_csum_select() measures which
- * is fastest here, because an emulated CPU turns the ranking upside down.
+ * Block checksums: CRC32C by the crc32 instruction, by carry-less folding
+ * (both csum-crc32c-x86.c) and from tables (all the same values), and XXH3
+ * and XXH64 from libxxhash.  Which one new blocks get is measured where the
+ * suite runs (csum-select.c), because an emulated CPU turns the ranking
+ * upside down.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <xxhash.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -31,8 +29,6 @@ static const char *const csum_names[PR_CSUM_NALG] = {
 	[PR_CSUM_XXH64] = "xxh64",
 	[PR_CSUM_CRC32C_FOLD] = "crc32c-fold",
 };
-
-static int csum_chosen; /* enum pr_csum_alg, 0 until selected */
 
 static void crc_tab_init(void)
 {
@@ -161,138 +157,4 @@ int pr_csum_from_name(const char *name)
 		if (!strcmp(name, csum_names[a]))
 			return a;
 	return -1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-/*
- * The choice: every algorithm over the same SEL_BUF bytes (more than a
- * core's L2, as the buffers verified are), in calls of the block's data
- * length, SEL_PASSES times, the algorithms taking turns so that a busy
- * moment of a shared machine falls on all of them; the median pass of
- * each decides.  One pass of an algorithm SEL_SLOW times slower than the
- * best first pass (crc32 under TCG) settles it without more.
- */
-#define SEL_BUF (2u << 20)
-#define SEL_PASSES 5
-#define SEL_SLOW 3
-#define SEL_DEFAULT_LEN 4032 /* the data part of a 4 KiB block */
-
-static uint64_t time_pass(enum pr_csum_alg alg, const unsigned char *buf,
-			  size_t chunk)
-{
-	volatile uint64_t sink = 0;
-	uint64_t t0 = now_ns();
-
-	for (size_t off = 0; off + chunk <= SEL_BUF; off += chunk)
-		sink += pr_csum(alg, buf + off, chunk);
-	(void)sink;
-	return now_ns() - t0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG])
-{
-	uint64_t t[PR_CSUM_NALG][SEL_PASSES], med[PR_CSUM_NALG],
-		first = UINT64_MAX;
-	size_t chunk = len < 8 || len > SEL_BUF ? SEL_DEFAULT_LEN : len;
-	unsigned char *buf = malloc(SEL_BUF);
-	int pick = PR_CSUM_NONE, runs[PR_CSUM_NALG] = {0};
-
-	if (!buf)
-		return PR_CSUM_XXH3;
-	for (size_t i = 0; i < SEL_BUF / 8; i++)
-		((uint64_t *)buf)[i] = i * 0x9e3779b97f4a7c15ull;
-	for (int pass = 0; pass < SEL_PASSES; pass++) {
-		for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
-			if (!pr_csum_available(a) || (pass && runs[a] < pass))
-				continue;
-			t[a][runs[a]++] = time_pass(a, buf, chunk);
-			if (!pass && t[a][0] < first)
-				first = t[a][0];
-		}
-		for (int a = PR_CSUM_NONE + 1; !pass && a < PR_CSUM_NALG; a++)
-			if (runs[a] && t[a][0] > SEL_SLOW * first)
-				runs[a] = -1; /* settled: far behind */
-	}
-	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
-		med[a] = 0;
-		if (runs[a] > 0) {
-			qsort(t[a], runs[a], sizeof(t[a][0]), cmp_u64);
-			med[a] = t[a][runs[a] / 2];
-			if (!pick || med[a] < med[pick])
-				pick = a;
-		} else if (runs[a] < 0) {
-			med[a] = t[a][0];
-		}
-	}
-	for (int a = 0; gbps && a < PR_CSUM_NALG; a++)
-		gbps[a] = a && med[a]
-				  ? (double)(SEL_BUF / chunk * chunk) / med[a]
-				  : 0;
-	free(buf);
-	return pick ? pick : PR_CSUM_XXH3;
-}
-
-static enum pr_csum_alg from_env(void)
-{
-	const char *name = getenv("PINRACE_CSUM");
-	int a;
-
-	if (!name || !*name)
-		return PR_CSUM_NONE;
-	a = pr_csum_from_name(name);
-	if (a < 0) {
-		fprintf(stderr,
-			"pinrace: PINRACE_CSUM=%s: unknown, measuring\n", name);
-		return PR_CSUM_NONE;
-	}
-	if (!pr_csum_available(a)) {
-		fprintf(stderr,
-			"pinrace: PINRACE_CSUM=%s: unavailable, measuring\n",
-			name);
-		return PR_CSUM_NONE;
-	}
-	return a;
-}
-
-enum pr_csum_alg pr_csum_select_len(size_t len)
-{
-	int cur = __atomic_load_n(&csum_chosen, __ATOMIC_ACQUIRE);
-	int pick;
-
-	if (cur)
-		return cur;
-	pick = from_env();
-	if (!pick)
-		pick = pr_csum_measure(len, NULL);
-	/* Two threads may race here; the first choice stays. */
-	if (!__atomic_compare_exchange_n(&csum_chosen, &cur, pick, 0,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return cur;
-	return pick;
-}
-
-enum pr_csum_alg pr_csum_select(void)
-{
-	return pr_csum_select_len(SEL_DEFAULT_LEN);
-}
-
-enum pr_csum_alg pr_csum_current(void)
-{
-	int cur = __atomic_load_n(&csum_chosen, __ATOMIC_ACQUIRE);
-
-	return cur ? (enum pr_csum_alg)cur : pr_csum_select();
 }

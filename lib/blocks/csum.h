@@ -32,11 +32,17 @@ enum pr_csum_alg pr_csum_select(void); /* for the data of 4 KiB blocks */
 enum pr_csum_alg pr_csum_select_len(size_t len);
 /*
  * Time every algorithm on checksums of @len bytes: the median of several
- * passes over a buffer larger than L2, as GB/s in @gbps[alg] (0: cannot
- * run here; NULL: not wanted); an algorithm far behind after one pass
- * keeps that pass.  Returns the fastest.  What pr_csum_select_len() uses.
+ * passes over a buffer larger than L2, after a warm-up, as GB/s in
+ * @gbps[alg] (0: cannot run here; NULL: not wanted); an algorithm far
+ * behind after a few passes keeps those.  Returns the fastest.  What
+ * pr_csum_select_len() uses (csum-select.c).
  */
 int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG]);
+/*
+ * The speeds the current choice was made on, as pr_csum_measure() gave
+ * them.  Returns 0, with zeros, when $PINRACE_CSUM made it.
+ */
+int pr_csum_choice_speeds(double gbps[PR_CSUM_NALG]);
 enum pr_csum_alg pr_csum_current(void);
 /* Returns 0 when @alg cannot run here (e.g. CRC32C_HW without SSE4.2). */
 int pr_csum_available(enum pr_csum_alg alg);
