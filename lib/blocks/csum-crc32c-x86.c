@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CRC32C on x86: the crc32 instruction on several streams at once, and
- * those streams beside carry-less folding of 64-byte AVX-512 registers
- * (VPCLMULQDQ).  Same values as the tables in csum.c.
+ * CRC32C on x86: the crc32 instruction on several streams at once
+ * (crc32c-hw), and carry-less folding of 64-byte AVX-512 registers
+ * (VPCLMULQDQ, crc32c-fold).  Same values as the tables in csum.c.
  *
  * The message is a polynomial over GF(2), its first bit the highest power,
  * and its CRC is M(x) * x^32 mod P(x).  Two things follow.
@@ -11,8 +11,8 @@
  * c * x^(8d) there.  So independent crc32 streams over consecutive lanes
  * join by multiplying each by x^(8d) mod P, d the bytes after its lane:
  * one carry-less product each, summed and reduced by one crc32.  The
- * instruction takes a new operand every cycle or two but needs three for
- * a result, so six streams keep it busy.
+ * instruction takes new operands every cycle but needs three for a
+ * result, so one stream leaves it mostly idle.
  *
  * Folding: sixteen bytes A followed, d bytes later, by sixteen bytes B
  * weigh A * x^(8d) + B at B's place, and with A = H * x^64 + L (H its
@@ -23,8 +23,8 @@
  * two carry-less products of 64 by 32 bits that fit in B's 128: A is
  * folded onto B.  Four registers fold onto the next 256 bytes until the
  * data fits in one, whose lanes fold onto the last, which the crc32
- * instruction reduces to 32 bits.  Folding runs on the vector unit, the
- * streams on the integer one, so a round does both side by side.
+ * instruction reduces to 32 bits.  (Both at once in one loop gained
+ * nothing on Zen 5: there they share an execution unit.)
  *
  * In the reflected bit order the registers hold, a product comes out one
  * place short and a 32-bit value sits 32 places low: the constants for d
@@ -152,7 +152,7 @@ streams(uint64_t c[LANES], const unsigned char *p, size_t lane, size_t o,
 	}
 }
 
-/* One crc32c-hw round: six streams, the first continuing @crc. */
+/* One crc32c-hw round: the streams, the first continuing @crc. */
 __attribute__((target(HW_TARGET), noinline)) static uint32_t
 hw_round(uint32_t crc, const unsigned char *p)
 {
@@ -230,9 +230,9 @@ __attribute__((target(FOLD_TARGET))) static inline uint32_t crc128(__m128i r)
 			     _mm_extract_epi64(r, 1));
 }
 
-/* Less than a round (@n >= 64): folding alone, then the crc32 tail. */
+/* @n >= 64 bytes: folded to sixteen, then the crc32 tail. */
 __attribute__((target(FOLD_TARGET))) static uint32_t
-fold_rest(uint32_t crc, const unsigned char *p, size_t n)
+fold(uint32_t crc, const unsigned char *p, size_t n)
 {
 	/* The register continues @crc: it goes onto the first 32 bits. */
 	__m512i x =
@@ -272,7 +272,7 @@ fold_rest(uint32_t crc, const unsigned char *p, size_t n)
 __attribute__((target(FOLD_TARGET))) uint32_t
 pr_crc32c_fold_raw(uint32_t crc, const unsigned char *p, size_t n)
 {
-	return n >= 64 ? fold_rest(crc, p, n) : crc_serial(crc, p, n);
+	return n >= 64 ? fold(crc, p, n) : crc_serial(crc, p, n);
 }
 #else
 int pr_crc32c_fold_available(void)
