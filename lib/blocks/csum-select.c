@@ -28,7 +28,10 @@
  * may fall on any of them; the median pass of each decides.  After
  * SEL_EARLY rounds, an algorithm whose fastest pass took SEL_SLOW times
  * the fastest of all (crc32 under TCG) is settled without more: load only
- * ever slows a pass down, so a best that slow is no accident.
+ * ever slows a pass down, so a best that slow is no accident.  And when
+ * the slowest pass of one algorithm beat the fastest of every other, no
+ * more rounds can change the median's verdict: the choice is made (an
+ * emulated CPU, where passes are long and the gaps wide).
  */
 #define SEL_BUF (2u << 20)
 #define SEL_AHEAD (4 * 4096)
@@ -103,6 +106,32 @@ static uint64_t fastest_pass(const struct passes *p, int a)
 	return best;
 }
 
+static uint64_t slowest_pass(const struct passes *p, int a)
+{
+	uint64_t worst = 0;
+
+	for (int i = 0; i < p->runs[a]; i++)
+		if (p->t[a][i] > worst)
+			worst = p->t[a][i];
+	return worst;
+}
+
+/* 1 when one live algorithm's every pass beat every other's. */
+static int clear_winner(const struct passes *p)
+{
+	int w = PR_CSUM_NONE;
+
+	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++)
+		if (p->live[a] &&
+		    (!w || slowest_pass(p, a) < slowest_pass(p, w)))
+			w = a;
+	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++)
+		if (p->live[a] && a != w &&
+		    fastest_pass(p, a) <= slowest_pass(p, w))
+			return 0;
+	return 1;
+}
+
 static void settle_slow(struct passes *p)
 {
 	uint64_t best = UINT64_MAX;
@@ -140,6 +169,8 @@ int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG])
 		}
 		if (pass + 1 == SEL_EARLY)
 			settle_slow(&p);
+		if (pass + 1 >= SEL_EARLY && clear_winner(&p))
+			break;
 	}
 	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
 		if (!p.runs[a])
