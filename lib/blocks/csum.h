@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Block checksums, chosen at run time: hardware CRC32C is fastest natively,
- * but TCG emulates the crc32 instruction slowly, so the choice is measured
- * where the suite runs (under TCG the emulated AVX2 of XXH3 also loses
- * to scalar XXH64).  Every block records the algorithm it used.
+ * Block checksums, chosen at run time: natively XXH3 (SIMD) and CRC32C by
+ * folding or by several crc32 streams run within a few percent of each
+ * other, but TCG emulates the crc32 instruction slowly and the AVX2 of
+ * XXH3 loses to scalar XXH64 there, so the choice is measured where the
+ * suite runs.  Every block records the algorithm it used.
  */
 #ifndef PR_CSUM_H
 #define PR_CSUM_H
@@ -17,7 +18,7 @@ enum pr_csum_alg {
 	PR_CSUM_CRC32C_SW = 2, /* table driven, same values as HW */
 	PR_CSUM_XXH3 = 3,  /* XXH3_64bits from libxxhash (SIMD dispatched) */
 	PR_CSUM_XXH64 = 4, /* XXH64: scalar, fast where SIMD is emulated */
-	/* AVX-512 VPCLMULQDQ folding beside crc32: same values as HW */
+	/* AVX-512 VPCLMULQDQ folding: same values as HW */
 	PR_CSUM_CRC32C_FOLD = 5,
 	PR_CSUM_NALG
 };
@@ -32,10 +33,11 @@ enum pr_csum_alg pr_csum_select(void); /* for the data of 4 KiB blocks */
 enum pr_csum_alg pr_csum_select_len(size_t len);
 /*
  * Time every algorithm on checksums of @len bytes: the median of several
- * passes over a buffer larger than L2, after a warm-up, as GB/s in
- * @gbps[alg] (0: cannot run here; NULL: not wanted); an algorithm far
- * behind after a few passes keeps those.  Returns the fastest.  What
- * pr_csum_select_len() uses (csum-select.c).
+ * passes over a buffer flushed from the caches and walked as the verifier
+ * walks it, after a warm-up, as GB/s in @gbps[alg] (0: cannot run here;
+ * NULL: not wanted); an algorithm far behind after a few passes keeps
+ * those.  Returns the fastest.  What pr_csum_select_len() uses
+ * (csum-select.c).
  */
 int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG]);
 /*
