@@ -12,9 +12,9 @@
 
 CC ?= gcc
 CFLAGS ?= -O2 -g
-PKGS := libibverbs librdmacm libxxhash
+PKGS := libibverbs librdmacm libxxhash liburing
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -libverbs -lrdmacm -lxxhash)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -libverbs -lrdmacm -lxxhash -luring)
 LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.c lib/*/*.h)))
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(addprefix -I,$(LIB_DIRS)) $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lpthread

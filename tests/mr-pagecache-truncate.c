@@ -11,6 +11,7 @@
 #include "layout.h"
 #include "mrlayout.h"
 #include "mrmode.h"
+#include "pin.h"
 
 static const struct pr_backing *const backings[] = {&pr_backing_pagecache,
 						    NULL};
@@ -25,10 +26,9 @@ static const char *const tags[] = {
 static const struct pr_test test = {
 	.name = "mr-pagecache-truncate",
 	.desc = "MR over a page-cache file mapping vs truncate and punch-hole",
-	.needs = PR_NEED_RDMA,
 	.tags = tags,
 	.backings = backings,
-	.mrs = pr_mr_modes_all,
+	.mrs = pr_mr_sources_all,
 	.ops = ops,
 	.body = pr_mrlayout_case,
 };

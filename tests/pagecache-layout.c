@@ -12,6 +12,7 @@
 #include "layout.h"
 #include "mrlayout.h"
 #include "mrmode.h"
+#include "pin.h"
 
 static const char *const tags[] = {
 	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
@@ -22,10 +23,9 @@ static const char *const tags[] = {
 static const struct pr_test test = {
 	.name = "pagecache-layout",
 	.desc = "MR over file mappings on xfs/ext4/btrfs/tmpfs vs every layout operation",
-	.needs = PR_NEED_RDMA,
 	.tags = tags,
-	.backings = pr_backings_pagecache,
-	.mrs = pr_mr_modes_all,
+	.backings = pr_backings_pagecache_memfd,
+	.mrs = pr_mr_sources_all,
 	.ops = pr_layout_ops_all,
 	.variants = pr_variants_mapping,
 	.body = pr_mrlayout_case,

@@ -10,6 +10,7 @@
 #include "backing.h"
 #include "layout.h"
 #include "mrmode.h"
+#include "pin.h"
 #include "race.h"
 
 static const char *const tags[] = {
@@ -20,10 +21,9 @@ static const char *const tags[] = {
 static const struct pr_test test = {
 	.name = "pagecache-race",
 	.desc = "layout changes racing RDMA traffic and file reads, every block verified",
-	.needs = PR_NEED_RDMA,
 	.tags = tags,
 	.backings = pr_backings_pagecache,
-	.mrs = pr_mr_modes_all,
+	.mrs = pr_mr_sources_all,
 	.ops = pr_layout_ops_all,
 	.body = pr_race_case,
 };

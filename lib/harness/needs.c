@@ -17,6 +17,7 @@
 
 #include "backing.h"
 #include "kmsg.h"
+#include "pin.h"
 #include "pinrace.h"
 #include "verbs.h"
 
@@ -27,7 +28,8 @@ struct probe {
 };
 
 static const char *const need_names[PR_NEED_NBITS] = {
-	"root", "rdma", "odp", "dax", "scratch", "reflink", "kmsg",
+	"root",	   "rdma", "odp",      "dax",	  "scratch",
+	"reflink", "kmsg", "io_uring", "odirect", "secretmem",
 };
 
 const char *pr_need_name(unsigned int bit)
@@ -214,10 +216,24 @@ static int probe_kmsg(struct probe *p, const struct pr_backing *b)
 	return PR_PASS;
 }
 
+/* The pin sources' own probes (lib/pin/pin.h): try the real thing. */
+#define SOURCE_PROBE(fn, name)                                                 \
+	static int probe_##name(struct probe *p, const struct pr_backing *b)   \
+	{                                                                      \
+		(void)b;                                                       \
+		if (fn(p->why, sizeof(p->why)))                                \
+			return p->status = PR_SKIP;                            \
+		return PR_PASS;                                                \
+	}
+SOURCE_PROBE(pr_uring_probe, io_uring)
+SOURCE_PROBE(pr_odirect_probe, odirect)
+SOURCE_PROBE(pr_secretmem_probe, secretmem)
+
 typedef int (*probe_fn)(struct probe *, const struct pr_backing *);
 static const probe_fn probes[PR_NEED_NBITS] = {
-	probe_root,    probe_rdma,    probe_odp,  probe_dax,
-	probe_scratch, probe_reflink, probe_kmsg,
+	probe_root,    probe_rdma,	probe_odp,  probe_dax,
+	probe_scratch, probe_reflink,	probe_kmsg, probe_io_uring,
+	probe_odirect, probe_secretmem,
 };
 
 /* Per-backing bits are cached per backing; the rest once. */

@@ -51,6 +51,17 @@ const struct pr_backing *const pr_backings_pagecache[] = {
 	&pr_backing_xfs, &pr_backing_ext4, &pr_backing_btrfs, &pr_backing_tmpfs,
 	NULL};
 
+const struct pr_backing pr_backing_memfd = {
+	.name = "memfd",
+	.kind = "memfd",
+	.fs = "memfd",
+	.memfd = 1,
+};
+
+const struct pr_backing *const pr_backings_pagecache_memfd[] = {
+	&pr_backing_xfs,   &pr_backing_ext4,  &pr_backing_btrfs,
+	&pr_backing_tmpfs, &pr_backing_memfd, NULL};
+
 const struct pr_backing pr_backing_tmp = {
 	.name = "tmp",
 	.kind = "pagecache",
@@ -110,6 +121,8 @@ const char *pr_backing_fs(const struct pr_backing *b, char *buf, size_t len)
 	const char *dir = pr_backing_dir(b);
 	struct statfs sfs;
 
+	if (b->memfd) /* shmem, but no mount anyone named */
+		return snprintf(buf, len, "memfd"), buf;
 	snprintf(buf, len, "?");
 	if (!dir || statfs(dir, &sfs))
 		return buf;
@@ -143,11 +156,19 @@ int pr_file_open(const struct pr_backing *b, const char *tag, size_t len,
 		return pr_devdax_open(b, len, id, f);
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
-	if (!dir)
+	if (b->memfd) {
+		snprintf(f->path, sizeof(f->path), "memfd:pinrace-%d-%s",
+			 getpid(), tag);
+		f->fd = memfd_create(f->path + 6,
+				     MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	} else if (!dir) {
 		return -ENOENT;
-	snprintf(f->path, sizeof(f->path), "%s/pinrace-%d-%s", dir, getpid(),
-		 tag);
-	f->fd = open(f->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	} else {
+		snprintf(f->path, sizeof(f->path), "%s/pinrace-%d-%s", dir,
+			 getpid(), tag);
+		f->fd = open(f->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0600);
+	}
 	if (f->fd < 0)
 		return -errno;
 	f->len = len;
@@ -173,7 +194,7 @@ void pr_file_close(struct pr_file *f)
 		munmap(f->map, f->map_len ? f->map_len : f->len);
 	if (f->fd >= 0) {
 		close(f->fd);
-		if (!f->device)
+		if (!f->device && strncmp(f->path, "memfd:", 6))
 			unlink(f->path);
 	}
 	f->map = NULL;

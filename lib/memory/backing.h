@@ -24,6 +24,8 @@ struct pr_backing {
 	/* 1: dir_env names a device-DAX character device, not a directory:
 	 * "files" are its first bytes, mapped (lib/memory/devdax.h) */
 	int chardev;
+	/* 1: no directory, files are memfd_create() files (shmem) */
+	int memfd;
 };
 
 extern const struct pr_backing pr_backing_pagecache; /* any filesystem */
@@ -33,6 +35,10 @@ extern const struct pr_backing pr_backing_xfs, pr_backing_ext4,
 	pr_backing_btrfs, pr_backing_tmpfs;
 /* The page-cache matrix: xfs, ext4, btrfs, tmpfs; NULL-ended. */
 extern const struct pr_backing *const pr_backings_pagecache[];
+/* memfd_create() files: shmem without a mount, sealable. */
+extern const struct pr_backing pr_backing_memfd;
+/* The page-cache matrix and memfd; NULL-ended. */
+extern const struct pr_backing *const pr_backings_pagecache_memfd[];
 /* A scratch directory for self-tests ($PINRACE_TMP_DIR, default /tmp). */
 extern const struct pr_backing pr_backing_tmp;
 /*

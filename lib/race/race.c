@@ -199,16 +199,16 @@ static void xfer_denied(struct race *r, const char *what, const char *where)
 static int rdma_xfer(struct race *r, int write, size_t off, size_t len,
 		     uint64_t seq0)
 {
-	const char *what = write ? "RDMA WRITE" : "RDMA READ";
+	const char *what = pr_mrfile_xfer_name(&r->mf, write);
 	char err[256], where[512];
 	enum pr_xfer_verdict v;
 	uint64_t now;
 	int rc;
 
 	rc = PR_CALL(&r->k.w[W_RDMA], what, off, len,
-		     pr_rdma_xfer(&r->mf.rdma, write, r->mf.mr, off, len,
-				  r->ctx->prof.cqe_timeout_ms, err,
-				  sizeof(err)));
+		     pr_mrfile_xfer(&r->mf, write, off, len,
+				    r->ctx->prof.cqe_timeout_ms, err,
+				    sizeof(err)));
 	if (!rc) {
 		r->res->xfers++;
 		return 0;
@@ -312,7 +312,7 @@ static int device_write(struct race *r, size_t off, size_t len)
 	int rc;
 
 	pthread_rwlock_rdlock(&r->restamp);
-	stamp(r, r->mf.rdma.buf, b0, b1, 0, PR_W_RDMA);
+	stamp(r, r->mf.buf, b0, b1, 0, PR_W_RDMA);
 	pr_epochs_open(&r->dev, b0, b1, NULL);
 	rc = rdma_xfer(r, 1, off, len, atomic_load(&r->layout.seq));
 	pr_epochs_close(&r->dev, b0, b1, 0);
@@ -337,7 +337,7 @@ static void *rdma_thread(void *arg)
 			rc = rdma_xfer(r, 0, off, len, rd.ls.seq0);
 			read_end(r, &rd);
 			if (!rc)
-				judge_read(r, &rd, r->mf.rdma.buf, len,
+				judge_read(r, &rd, r->mf.buf, len,
 					   "race-device-read");
 		} else {
 			rc = device_write(r, off, len);
@@ -435,12 +435,12 @@ static void final_check(struct race *r)
 	read_begin(r, &rd, 0, r->f->len, e0);
 	if (rdma_xfer(r, 0, 0, r->f->len, rd.ls.seq0))
 		goto out;
-	judge_read(r, &rd, r->mf.rdma.buf, r->f->len, "final-device-read");
+	judge_read(r, &rd, r->mf.buf, r->f->len, "final-device-read");
 	if (!r->c->mr->device_writes)
 		goto out;
 	rd.gen = ++r->next_gen;
 	rd.by_device = 1;
-	stamp(r, r->mf.rdma.buf, 0, r->n, rd.gen, PR_W_RDMA);
+	stamp(r, r->mf.buf, 0, r->n, rd.gen, PR_W_RDMA);
 	if (rdma_xfer(r, 1, 0, r->f->len, rd.ls.seq0) ||
 	    pread(r->f->fd, r->stage, r->f->len, 0) != (ssize_t)r->f->len)
 		goto out;
@@ -499,7 +499,7 @@ void pr_race_case(struct pr_ctx *ctx, const struct pr_case *c,
 	pr_core_init(k, ctx, res);
 	k->nw = NWORKERS;
 	k->names[W_LAYOUT] = "layout";
-	k->names[W_RDMA] = "rdma";
+	k->names[W_RDMA] = c->mr->ops ? "device" : "rdma";
 	k->names[W_FILE] = "file";
 	k->fn[W_LAYOUT] = layout_thread;
 	k->fn[W_RDMA] = rdma_thread;

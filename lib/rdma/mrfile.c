@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The MR-over-file plumbing shared by the case bodies. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -58,22 +61,54 @@ int pr_mrfile_open(struct pr_mrfile *m, struct pr_ctx *ctx,
 
 	memset(m, 0, sizeof(*m));
 	m->f.fd = m->src.fd = -1;
-	rc = pr_rdma_open(&m->rdma, ctx->rdma_dev, 0, err, sizeof(err));
-	if (rc) {
-		pr_error(res, -rc, "%s", err);
-		return -1;
+	m->mode = c->mr;
+	m->res = res;
+	m->pins_ok = !pr_pins_read(&m->pins0);
+	if (!m->mode->ops) {
+		rc = pr_rdma_open(&m->rdma, ctx->rdma_dev, 0, err, sizeof(err));
+		if (rc) {
+			pr_error(res, -rc, "%s", err);
+			return -1;
+		}
+		fit_device(ctx, &m->rdma, res);
 	}
-	fit_device(ctx, &m->rdma, res);
 	if (open_file(c, ctx, &m->f, "a", 1, map_flags, res) ||
 	    (c->op && c->op->needs_src &&
 	     open_file(c, ctx, &m->src, "b", 2, MAP_SHARED, res)))
 		return -1;
+	if (m->mode->ops) {
+		m->buf = aligned_alloc(4096, m->f.len);
+		if (!m->buf)
+			pr_error(res, ENOMEM, "the device's buffer");
+		return m->buf ? 0 : -1;
+	}
 	rc = pr_rdma_set_buf(&m->rdma, m->f.len, err, sizeof(err));
 	if (rc) {
 		pr_error(res, -rc, "%s", err);
 		return -1;
 	}
+	m->buf = m->rdma.buf;
 	return 0;
+}
+
+/* The pin source's registration: 0, or -1 with the result said. */
+static int pin_register(struct pr_mrfile *m, const struct pr_case *c,
+			struct pr_result *res)
+{
+	char err[256] = "";
+	int rc = pr_pin_attach(&m->pin, m->mode, m->f.map, m->f.len, m->buf,
+			       err, sizeof(err));
+
+	if (rc == PR_PIN_BROKEN)
+		pr_error(res, 0, "%s: %s", m->mode->name, err);
+	else if (rc) {
+		pr_refused(res, -rc, "%s (%s) on %s refused: %s",
+			   m->mode->ops->call, m->mode->name, c->backing->kind,
+			   strerror(-rc));
+		pr_diag("registration refused: %s (%s)", strerrorname_np(-rc),
+			err);
+	}
+	return rc ? -1 : 0;
 }
 
 int pr_mrfile_register(struct pr_mrfile *m, const struct pr_case *c,
@@ -81,6 +116,8 @@ int pr_mrfile_register(struct pr_mrfile *m, const struct pr_case *c,
 {
 	int err;
 
+	if (m->mode->ops)
+		return pin_register(m, c, res);
 	m->mr = pr_rdma_reg(&m->rdma, m->f.map, m->f.len, c->mr->access, &err);
 	if (m->mr)
 		return 0;
@@ -96,6 +133,10 @@ int pr_mrfile_reopen(struct pr_mrfile *m, struct pr_ctx *ctx,
 	char err[256];
 	int rc;
 
+	if (m->mode->ops) {
+		pr_pin_detach(&m->pin);
+		return pr_mrfile_register(m, c, res);
+	}
 	if (m->mr)
 		ibv_dereg_mr(m->mr);
 	m->mr = NULL;
@@ -105,16 +146,68 @@ int pr_mrfile_reopen(struct pr_mrfile *m, struct pr_ctx *ctx,
 		pr_error(res, -rc, "reopening the device: %s", err);
 		return -1;
 	}
+	m->buf = m->rdma.buf;
 	return pr_mrfile_register(m, c, res);
+}
+
+int pr_mrfile_xfer(struct pr_mrfile *m, int write, size_t off, size_t len,
+		   int timeout_ms, char *err, size_t errlen)
+{
+	if (m->mode->ops)
+		return pr_pin_xfer(&m->pin, write, off, len, timeout_ms, err,
+				   errlen);
+	return pr_rdma_xfer(&m->rdma, write, m->mr, off, len, timeout_ms, err,
+			    errlen);
+}
+
+const char *pr_mrfile_xfer_name(const struct pr_mrfile *m, int write)
+{
+	static const char *const rdma[] = {"RDMA READ", "RDMA WRITE"};
+	static __thread char name[64];
+
+	if (!m->mode->ops)
+		return rdma[!!write];
+	snprintf(name, sizeof(name), "%s device %s", m->mode->source,
+		 write ? "write" : "read");
+	return name;
+}
+
+/* Every pin the case took is given back: the counters where they were. */
+static void pins_settle(struct pr_mrfile *m)
+{
+	struct pr_pins now;
+	long long excess;
+
+	if (!m->pins_ok || !m->res ||
+	    pr_pins_excess(&m->pins0, 0, 200, &excess, &now))
+		return;
+	if (!excess) {
+		if (now.acquired > m->pins0.acquired)
+			pr_note(m->res,
+				"FOLL_PIN counters balanced (+%lld/-%lld)",
+				now.acquired - m->pins0.acquired,
+				now.released - m->pins0.released);
+		return;
+	}
+	pr_fail(m->res, PR_F_PIN_LEAK,
+		"%s on %s: %lld page pin(s) %s after every registration was undone (held %lld, at the start %lld; seen twice 200 ms apart)",
+		m->mode->name, m->f.path[0] ? m->f.path : "?", llabs(excess),
+		excess > 0 ? "still held" : "released more than once",
+		pr_pins_held(&now), pr_pins_held(&m->pins0));
 }
 
 void pr_mrfile_close(struct pr_mrfile *m)
 {
+	pr_pin_detach(&m->pin);
 	if (m->mr)
 		ibv_dereg_mr(m->mr);
 	m->mr = NULL;
 	if (m->rdma.ctx)
 		pr_rdma_close(&m->rdma);
+	else
+		free(m->buf);
+	m->buf = NULL;
 	pr_file_close(&m->src);
 	pr_file_close(&m->f);
+	pins_settle(m);
 }

@@ -3,20 +3,32 @@
  * An MR over the case's file: the file (and a second one when the layout
  * operation needs a source), the device with a bounce buffer as large as
  * the file, and the registration in the case's MR mode.  Shared by the
- * deterministic and the race bodies.
+ * deterministic and the race bodies.  A mode of another pin source
+ * (lib/pin/pin.h: cpu, io_uring, vmsplice, odirect) opens no RDMA device:
+ * its ops pin the mapping and move the data.  Closing checks that the
+ * FOLL_PIN counters came back to where they were at the open (else
+ * pin-leak), refused and failed registrations included.
  */
 #ifndef PR_MRFILE_H
 #define PR_MRFILE_H
 
 #include "backing.h"
+#include "pin.h"
 #include "pinrace.h"
 #include "verbs.h"
+#include "vmstat.h"
 
 struct pr_mrfile {
 	struct pr_file f;   /* file id 1 */
 	struct pr_file src; /* file id 2, when the operation needs one */
 	struct pr_rdma rdma;
 	struct ibv_mr *mr;
+	const struct pr_mr_mode *mode;
+	struct pr_pin pin; /* a source other than RDMA */
+	void *buf;	   /* the device's side: rdma.buf, or the pin's */
+	struct pr_result *res;
+	struct pr_pins pins0; /* FOLL_PIN counters at the open */
+	int pins_ok;	      /* pins0 was read */
 };
 
 /*
@@ -39,6 +51,15 @@ int pr_mrfile_register(struct pr_mrfile *m, const struct pr_case *c,
  */
 int pr_mrfile_reopen(struct pr_mrfile *m, struct pr_ctx *ctx,
 		     const struct pr_case *c, struct pr_result *res);
+/*
+ * One device transfer, RDMA or the pin source's: @write 0 reads [@off,
+ * +@len) of the registered range into the start of m->buf, 1 writes it
+ * from there.  Returns what pr_rdma_xfer() returns.
+ */
+int pr_mrfile_xfer(struct pr_mrfile *m, int write, size_t off, size_t len,
+		   int timeout_ms, char *err, size_t errlen);
+/* "RDMA READ", "io_uring WRITE"...: the transfer, named for reports. */
+const char *pr_mrfile_xfer_name(const struct pr_mrfile *m, int write);
 void pr_mrfile_close(struct pr_mrfile *m);
 
 #endif

@@ -87,12 +87,12 @@ static void set_by_device(struct pr_expect *model, size_t n, int on)
 static int xfer(struct mrl *m, int write, size_t off, size_t len)
 {
 	char err[256];
-	int rc = pr_rdma_xfer(&m->mf.rdma, write, m->mf.mr, off, len,
-			      m->ctx->prof.cqe_timeout_ms, err, sizeof(err));
+	int rc = pr_mrfile_xfer(&m->mf, write, off, len,
+				m->ctx->prof.cqe_timeout_ms, err, sizeof(err));
 
 	if (rc) {
-		pr_error(m->res, rc < 0 ? -rc : 0, "RDMA %s: %s",
-			 write ? "WRITE" : "READ", err);
+		pr_error(m->res, rc < 0 ? -rc : 0, "%s: %s",
+			 pr_mrfile_xfer_name(&m->mf, write), err);
 		return -1;
 	}
 	m->res->xfers++;
@@ -134,7 +134,7 @@ static void check_mid_page(struct mrl *m)
 {
 	size_t off = 1024, len = 2048, i;
 	const unsigned char *want = (const unsigned char *)m->f->map + off;
-	const unsigned char *got = m->mf.rdma.buf;
+	const unsigned char *got = m->mf.buf;
 
 	if (xfer(m, 0, off, len))
 		return;
@@ -183,7 +183,7 @@ static int register_mr(struct mrl *m)
 		return -1;
 	/* Wrong data from a freshly registered MR is a finding of its own;
 	 * the layout change cannot be judged on top of it. */
-	if (check(m, m->mf.rdma.buf, m->cur, NULL, "control-read")) {
+	if (check(m, m->mf.buf, m->cur, NULL, "control-read")) {
 		pr_note(m->res,
 			"the device misread the MR before any layout change");
 		return -1;
@@ -230,7 +230,7 @@ static void device_read(struct mrl *m, const char *label)
 {
 	device_expectation(m);
 	if (!xfer(m, 0, 0, m->f->len))
-		check(m, m->mf.rdma.buf, m->dev, m->prev, label);
+		check(m, m->mf.buf, m->dev, m->prev, label);
 }
 
 static int read_file(struct mrl *m)
@@ -298,7 +298,7 @@ static void device_write(struct mrl *m)
 	memcpy(m->prev, m->cur, m->n * sizeof(*m->cur));
 	device_expectation(m); /* what the mapping held before: m->dev */
 	memcpy(m->prev, m->dev, m->n * sizeof(*m->dev));
-	stamp(m, m->mf.rdma.buf, m->f->id, 3, PR_W_RDMA);
+	stamp(m, m->mf.buf, m->f->id, 3, PR_W_RDMA);
 	if (xfer(m, 1, 0, m->f->len))
 		return;
 	model_gen(m, gen3, m->f->id, 3);
@@ -325,7 +325,8 @@ void pr_mrlayout_case(struct pr_ctx *ctx, const struct pr_case *c,
 	if (c->mr->device_writes)
 		device_write(&m);
 	else
-		pr_note(res, "read-only MR: no device write");
+		pr_note(res, "read-only %s: no device write",
+			c->mr->ops ? "device" : "MR");
 	if (res->status == PR_PASS && res->finding <= PR_F_REFUSED)
 		pr_note(res,
 			"coherent: device, mapping and file agree after %s",

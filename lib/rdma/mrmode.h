@@ -11,12 +11,16 @@
 #ifndef PR_MRMODE_H
 #define PR_MRMODE_H
 
+struct pr_pin_ops;
+
 struct pr_mr_mode {
 	const char *name;   /* "pinned-rw", "pinned-ro", "odp" */
 	const char *source; /* the pin source; NULL: "rdma" */
 	int access;	    /* IBV_ACCESS_* */
 	int device_writes;  /* RDMA WRITE into the MR is allowed */
 	unsigned int needs;
+	/* a source other than RDMA (lib/pin/pin.h); NULL: verbs */
+	const struct pr_pin_ops *ops;
 };
 
 extern const struct pr_mr_mode pr_mr_pinned_rw;

@@ -122,7 +122,7 @@ cli 2 "an unknown --accel" -- --accel xen
 cli 2 "--jobs 0" -- --jobs 0
 cli 2 "--compare with one folder" -- --compare /tmp
 cli 2 "--compare a missing folder" -- --compare /nonexistent/a /nonexistent/b
-cli 4 "--host without an RDMA device" -- --host --scratch /tmp
+cli 4 "--host without an RDMA device, only RDMA cases selected" -- --host --scratch /tmp --tests mr-churn
 
 # Host mode from a config file: it names everything the suite may touch;
 # a file naming anything else is refused before anything runs.

@@ -12,3 +12,15 @@ suite_test_matches() {
 	case $1 in $2) return 0 ;; esac
 	return 1
 }
+
+#   host_cases_without_rdma GLOB   some case of the tests GLOB selects (built
+#                                  in build/tests) declares no need of an
+#                                  RDMA device (TEST --requires)
+host_cases_without_rdma() {
+	local bin
+	for bin in "$top"/build/tests/*; do
+		[[ -f $bin && -x $bin ]] && suite_test_matches "${bin##*/}" "$1" || continue
+		"$bin" --requires | awk -F'\t' '$2 !~ /(^|,)rdma(,|$)/ { ok = 1 } END { exit !ok }' && return 0
+	done
+	return 1
+}
