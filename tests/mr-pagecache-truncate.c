@@ -14,7 +14,7 @@
 #include "pin.h"
 
 static const struct pr_backing *const backings[] = {&pr_backing_pagecache,
-						    NULL};
+						    &pr_backing_memfd, NULL};
 static const struct pr_layout_op *const ops[] = {&pr_op_truncate_extend,
 						 &pr_op_punch_hole, NULL};
 static const char *const tags[] = {

@@ -52,30 +52,40 @@ static void fit_device(struct pr_ctx *ctx, const struct pr_rdma *r,
 		(size_t)cap, r->name);
 }
 
-int pr_mrfile_open(struct pr_mrfile *m, struct pr_ctx *ctx,
-		   const struct pr_case *c, int map_flags,
-		   struct pr_result *res)
+static void open_begin(struct pr_mrfile *m, const struct pr_case *c,
+		       struct pr_result *res)
 {
-	char err[256];
-	int rc;
-
 	memset(m, 0, sizeof(*m));
 	m->f.fd = m->src.fd = -1;
 	m->mode = c->mr;
 	m->res = res;
 	m->pins_ok = !pr_pins_read(&m->pins0);
-	if (!m->mode->ops) {
-		rc = pr_rdma_open(&m->rdma, ctx->rdma_dev, 0, err, sizeof(err));
-		if (rc) {
-			pr_error(res, -rc, "%s", err);
-			return -1;
-		}
-		fit_device(ctx, &m->rdma, res);
-	}
-	if (open_file(c, ctx, &m->f, "a", 1, map_flags, res) ||
-	    (c->op && c->op->needs_src &&
-	     open_file(c, ctx, &m->src, "b", 2, MAP_SHARED, res)))
+}
+
+/* The RDMA device, before the files (its limits may shrink them). */
+static int open_rdma(struct pr_mrfile *m, struct pr_ctx *ctx,
+		     struct pr_result *res)
+{
+	char err[256];
+	int rc;
+
+	if (m->mode->ops)
+		return 0;
+	rc = pr_rdma_open(&m->rdma, ctx->rdma_dev, 0, err, sizeof(err));
+	if (rc) {
+		pr_error(res, -rc, "%s", err);
 		return -1;
+	}
+	fit_device(ctx, &m->rdma, res);
+	return 0;
+}
+
+/* The device's buffer, as large as the registered range. */
+static int open_buf(struct pr_mrfile *m, struct pr_result *res)
+{
+	char err[256];
+	int rc;
+
 	if (m->mode->ops) {
 		m->buf = aligned_alloc(4096, m->f.len);
 		if (!m->buf)
@@ -91,6 +101,31 @@ int pr_mrfile_open(struct pr_mrfile *m, struct pr_ctx *ctx,
 	return 0;
 }
 
+int pr_mrfile_open(struct pr_mrfile *m, struct pr_ctx *ctx,
+		   const struct pr_case *c, int map_flags,
+		   struct pr_result *res)
+{
+	open_begin(m, c, res);
+	if (open_rdma(m, ctx, res) ||
+	    open_file(c, ctx, &m->f, "a", 1, map_flags, res) ||
+	    (c->op && c->op->needs_src &&
+	     open_file(c, ctx, &m->src, "b", 2, MAP_SHARED, res)))
+		return -1;
+	return open_buf(m, res);
+}
+
+int pr_mrfile_open_mem(struct pr_mrfile *m, struct pr_ctx *ctx,
+		       const struct pr_case *c, void *addr, size_t len,
+		       const char *what, struct pr_result *res)
+{
+	open_begin(m, c, res);
+	m->f.map = addr;
+	m->f.len = len;
+	m->f.id = 1;
+	snprintf(m->f.path, sizeof(m->f.path), "%s", what);
+	return open_rdma(m, ctx, res) || open_buf(m, res) ? -1 : 0;
+}
+
 /* The pin source's registration: 0, or -1 with the result said. */
 static int pin_register(struct pr_mrfile *m, const struct pr_case *c,
 			struct pr_result *res)
@@ -103,7 +138,8 @@ static int pin_register(struct pr_mrfile *m, const struct pr_case *c,
 		pr_error(res, 0, "%s: %s", m->mode->name, err);
 	else if (rc) {
 		pr_refused(res, -rc, "%s (%s) on %s refused: %s",
-			   m->mode->ops->call, m->mode->name, c->backing->kind,
+			   m->mode->ops->call, m->mode->name,
+			   c->backing ? c->backing->kind : m->f.path,
 			   strerror(-rc));
 		pr_diag("registration refused: %s (%s)", strerrorname_np(-rc),
 			err);
@@ -122,7 +158,7 @@ int pr_mrfile_register(struct pr_mrfile *m, const struct pr_case *c,
 	if (m->mr)
 		return 0;
 	pr_refused(res, err, "ibv_reg_mr(%s) on %s refused: %s", c->mr->name,
-		   c->backing->kind, strerror(err));
+		   c->backing ? c->backing->kind : m->f.path, strerror(err));
 	pr_diag("registration refused: %s", strerrorname_np(err));
 	return -1;
 }

@@ -39,6 +39,13 @@ int pr_mrfile_open(struct pr_mrfile *m, struct pr_ctx *ctx,
 		   const struct pr_case *c, int map_flags,
 		   struct pr_result *res);
 /*
+ * The same over memory the caller mapped (@addr, @len bytes, named @what:
+ * "memfd_secret"), no files; closing unmaps it.
+ */
+int pr_mrfile_open_mem(struct pr_mrfile *m, struct pr_ctx *ctx,
+		       const struct pr_case *c, void *addr, size_t len,
+		       const char *what, struct pr_result *res);
+/*
  * Register the first file's mapping in the case's MR mode.  0, or -1 when
  * the kernel refused (recorded with its errno: a protection).
  */

@@ -124,6 +124,9 @@ fi
 total_mib=$((mem_mib + 2 * pmem_mib))
 cmdline="console=ttyS0,115200 panic=-1 oops=panic"
 cmdline+=" memmap=${pmem_mib}M!4G memmap=${pmem_mib}M!$((4096 + pmem_mib))M"
+# memfd_secret() is off by default before 6.5 ("mm/secretmem: make it on by
+# default"): secretmem-pin needs it on every kernel
+cmdline+=" secretmem.enable=1"
 cmdline+=" pinrace.init=$project/setup/guest/guest-init.sh ${PINRACE_KERNEL_ARGS:-}"
 
 accel=${PINRACE_ACCEL:-tcg}
