@@ -8,6 +8,7 @@
 #              caught"); a kernel where a self-test missed its fault is
 #              first said to be one the suite is broken on (p.broken)
 #   Matrix     test by kernel (table#matrix), a chip per outcome with its count
+#   By pin source  kernel cases by source (table#sources), chips as above
 #   Findings   finding by kernel (table#findings): cases and blocks; kernel
 #              behaviour only, never a self-test, never a refusal
 #   Protections  the refusals by kernel (table#protections): the kernel
@@ -145,6 +146,12 @@ def exitword: {"": "-", "0": "ok", "1": "unexpected results", "3": "broken setup
 "<p class=\"meta\">A chip per outcome with its count; <span class=\"s-fail\">fail</span>, <span class=\"s-error\">error</span> and <span class=\"s-xpass\">xpass</span> are unexpected, <span class=\"s-xfail\">xfail</span> is a known kernel bug (tests/expectations.txt), <span class=\"s-flaky\">flaky</span> failed in some of its repeats only.</p>",
 "<table id=\"matrix\"><thead><tr><th>test</th>\($heads)</tr></thead><tbody>",
 ($tests | rows($all; "t")),
+"</tbody></table>",
+
+"<h2>By pin source</h2>",
+"<p class=\"meta\">Kernel cases by the source that held the pages: rdma (MRs), cpu (the control: no pin), io_uring, vmsplice, odirect...</p>",
+"<table id=\"sources\"><thead><tr><th>source</th>\($heads)</tr></thead><tbody>",
+(($all | map(.source // "none") | unique) as $srcs | $srcs | rows($all | map(.test = (.source // "none")); "s")),
 "</tbody></table>",
 
 "<h2>Findings</h2>",

@@ -12,7 +12,7 @@
 # (finding by kernel) and the protections (refusals), and the name of
 # matrix.txt, which also holds the test-by-kernel matrix (counts per
 # outcome: p pass, x xfail, s skip; F fail, E error, X xpass, ~ flaky are
-# unexpected), every case that is not a plain pass or skip everywhere or not
+# unexpected), the kernel cases by pin source (also on the terminal), every case that is not a plain pass or skip everywhere or not
 # alike on every kernel (all of them for one kernel), the layout cases by
 # operation, and the self-tests' own matrix.
 set -u
@@ -123,6 +123,24 @@ by_op() {
 		     | @tsv) end'
 }
 
+# TSV: kernel cases by pin source (rows: rdma, cpu, io_uring, vmsplice,
+# odirect...; none for cases of no source), one column per kernel, counted
+# like the matrix.
+by_source() {
+	records | jq -r -s --argjson dirs "$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -s .)" \
+		--argjson heads "$(heads)" '
+		def cell: [["pass", "p"], ["xfail", "x"], ["skip", "s"], ["xpass", "X"],
+			["fail", "F"], ["error", "E"], ["flaky", "~"]] as $k
+			| . as $r | [$k[] | . as [$s, $l] | ($r | map(select(.status == $s)) | length)
+			| select(. > 0) | "\(.)\($l)"] | join(" ") | if . == "" then "-" else . end;
+		map(.source //= "none") as $all
+		| if ($all | map(select(.source != "none")) | length) == 0 then empty else
+		  (["SOURCE"] + $heads | @tsv),
+		  ($all | map(.source) | unique[] as $s
+		   | [$s] + [$dirs[] as $d | $all | map(select(.dir == $d and .source == $s)) | cell]
+		   | @tsv) end'
+}
+
 dirs_json=$(printf '%s\n' "${dirs[@]}" | jq -R . | jq -c -s .)
 
 # Per kernel: the suite-broken line (if any) first, then the detectors line.
@@ -214,6 +232,12 @@ findings_part() {
 	findings_part
 	echo
 	cases | table
+	sources=$(by_source)
+	if [ -n "$sources" ]; then
+		echo
+		echo "kernel cases by pin source:"
+		printf '%s\n' "$sources" | table
+	fi
 	grouped=$(by_op)
 	if [ -n "$grouped" ]; then
 		echo
@@ -231,6 +255,8 @@ findings_part() {
 
 head_part
 totals
+sources=$(by_source)
+[ -z "$sources" ] || { echo "by pin source:" && printf '%s\n' "$sources" | table | sed 's/^/  /'; }
 evidence
 u=$(unexpected)
 if [ -n "$u" ]; then
