@@ -3,7 +3,9 @@
  * vmsplice: the mapping's pages spliced into a pipe (references taken by
  * GUP, the bytes not copied), the pipe read later: a read-only device.
  * A read drains the pipe, keeps the bytes asked for, and splices the
- * whole range again, so the next read shows the pages the pipe took now.
+ * whole range again, so the next read shows the pages the pipe took then
+ * (where that splice fails, past a momentary EOF, the next read splices
+ * first, and its failure is the transfer's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +21,15 @@
 struct vsp {
 	int pfd[2];
 	char *drain; /* the whole range, as the pipe gives it back */
+	int full;    /* the pipe holds the whole range */
 };
+
+/* Empty the pipe of what a splice cut short left in it. */
+static void discard(struct vsp *v, size_t len)
+{
+	while (read(v->pfd[0], v->drain, len) > 0)
+		;
+}
 
 /* The whole range into the pipe: 0 or -errno (the kernel refused). */
 static int splice_in(struct pr_pin *p, char *err, size_t errlen)
@@ -39,6 +49,7 @@ static int splice_in(struct pr_pin *p, char *err, size_t errlen)
 		iov.iov_base = (char *)iov.iov_base + n;
 		iov.iov_len -= n;
 	}
+	v->full = 1;
 	return 0;
 }
 
@@ -75,6 +86,11 @@ static int vsp_xfer(struct pr_pin *p, int write, size_t off, size_t len,
 	if (write)
 		return snprintf(err, errlen, "vmsplice is a read-only device"),
 		       -EOPNOTSUPP;
+	/* a splice after the last read failed (past a momentary EOF): now */
+	if (!v->full && (rc = splice_in(p, err, errlen))) {
+		discard(v, p->len);
+		return pr_pin_status(-rc);
+	}
 	while (got < p->len) {
 		ssize_t n = read(v->pfd[0], v->drain + got, p->len - got);
 
@@ -87,8 +103,11 @@ static int vsp_xfer(struct pr_pin *p, int write, size_t off, size_t len,
 		got += n;
 	}
 	memcpy(p->buf, v->drain + off, len);
-	rc = splice_in(p, err, errlen);
-	return rc ? pr_pin_status(-rc) : 0;
+	v->full = 0;
+	/* the pages for the next read, taken now; a failure is retried then */
+	if (splice_in(p, err, errlen))
+		discard(v, p->len);
+	return 0;
 }
 
 static void vsp_detach(struct pr_pin *p)

@@ -169,10 +169,9 @@ int pr_mrfile_reopen(struct pr_mrfile *m, struct pr_ctx *ctx,
 	char err[256];
 	int rc;
 
-	if (m->mode->ops) {
-		pr_pin_detach(&m->pin);
-		return pr_mrfile_register(m, c, res);
-	}
+	if (m->mode->ops) /* a pin source's failed transfer leaves no state
+			   * behind: its registration stands */
+		return 0;
 	if (m->mr)
 		ibv_dereg_mr(m->mr);
 	m->mr = NULL;

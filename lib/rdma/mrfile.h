@@ -54,7 +54,8 @@ int pr_mrfile_register(struct pr_mrfile *m, const struct pr_case *c,
 /*
  * Start the device side afresh (QPs, bounce buffer, registration), e.g.
  * after a completion error moved the QPs to the error state.  0 or -1
- * with the result set.
+ * with the result set.  A pin source has nothing to restart (its
+ * registration outlives a failed transfer): 0.
  */
 int pr_mrfile_reopen(struct pr_mrfile *m, struct pr_ctx *ctx,
 		     const struct pr_case *c, struct pr_result *res);
