@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "layout.h"
 #include "mrfile.h"
@@ -60,6 +61,7 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		(unsigned long long)vr.nblocks);
 out:
 	pr_mrfile_close(&m);
+	munmap(secret, len);
 }
 
 static const struct pr_mr_mode *const sources[] = {

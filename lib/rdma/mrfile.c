@@ -9,6 +9,7 @@
 #include "layout.h"
 #include "mrfile.h"
 #include "mrmode.h"
+#include "xferverdict.h"
 
 static int open_file(const struct pr_case *c, struct pr_ctx *ctx,
 		     struct pr_file *f, const char *tag, uint32_t id, int flags,
@@ -123,6 +124,7 @@ int pr_mrfile_open_mem(struct pr_mrfile *m, struct pr_ctx *ctx,
 	m->f.len = len;
 	m->f.id = 1;
 	snprintf(m->f.path, sizeof(m->f.path), "%s", what);
+	m->borrowed = 1;
 	return open_rdma(m, ctx, res) || open_buf(m, res) ? -1 : 0;
 }
 
@@ -195,6 +197,24 @@ int pr_mrfile_xfer(struct pr_mrfile *m, int write, size_t off, size_t len,
 			    errlen);
 }
 
+int pr_mrfile_xfer_checked(struct pr_mrfile *m, struct pr_ctx *ctx, int write,
+			   size_t off, size_t len)
+{
+	char err[256];
+	int rc = pr_mrfile_xfer(m, write, off, len, ctx->prof.cqe_timeout_ms,
+				err, sizeof(err));
+
+	if (rc) {
+		struct pr_xfer_result x = pr_xfer_decode(rc);
+
+		pr_error(m->res, x.kind == PR_XFER_COMPLETION_ERROR ? 0 : x.err,
+			 "%s: %s", pr_mrfile_xfer_name(m, write), err);
+		return -1;
+	}
+	m->res->xfers++;
+	return 0;
+}
+
 const char *pr_mrfile_xfer_name(const struct pr_mrfile *m, int write)
 {
 	static const char *const rdma[] = {"RDMA READ", "RDMA WRITE"};
@@ -242,6 +262,8 @@ void pr_mrfile_close(struct pr_mrfile *m)
 	else
 		free(m->buf);
 	m->buf = NULL;
+	if (m->borrowed) /* the caller's memory: the caller unmaps it */
+		m->f.map = NULL;
 	pr_file_close(&m->src);
 	pr_file_close(&m->f);
 	pins_settle(m);

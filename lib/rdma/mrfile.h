@@ -29,6 +29,7 @@ struct pr_mrfile {
 	struct pr_result *res;
 	struct pr_pins pins0; /* FOLL_PIN counters at the open */
 	int pins_ok;	      /* pins0 was read */
+	int borrowed;	      /* f.map is the caller's (pr_mrfile_open_mem) */
 };
 
 /*
@@ -40,7 +41,7 @@ int pr_mrfile_open(struct pr_mrfile *m, struct pr_ctx *ctx,
 		   struct pr_result *res);
 /*
  * The same over memory the caller mapped (@addr, @len bytes, named @what:
- * "memfd_secret"), no files; closing unmaps it.
+ * "memfd_secret"), no files; the caller unmaps it after the close.
  */
 int pr_mrfile_open_mem(struct pr_mrfile *m, struct pr_ctx *ctx,
 		       const struct pr_case *c, void *addr, size_t len,
@@ -66,6 +67,10 @@ int pr_mrfile_reopen(struct pr_mrfile *m, struct pr_ctx *ctx,
  */
 int pr_mrfile_xfer(struct pr_mrfile *m, int write, size_t off, size_t len,
 		   int timeout_ms, char *err, size_t errlen);
+/* The same waited for the profile's completion timeout, into the case's
+ * result: a success is counted, a failure is an error.  0 or -1. */
+int pr_mrfile_xfer_checked(struct pr_mrfile *m, struct pr_ctx *ctx, int write,
+			   size_t off, size_t len);
 /* "RDMA READ", "io_uring WRITE"...: the transfer, named for reports. */
 const char *pr_mrfile_xfer_name(const struct pr_mrfile *m, int write);
 void pr_mrfile_close(struct pr_mrfile *m);

@@ -69,11 +69,16 @@ static uint64_t check(struct mrl *m, const void *buf,
 				      ? pr_dumpdir(m->ctx)
 				      : NULL,
 			      label, &vr);
-	if (bad)
+	if (bad) {
 		pr_diag("%s: %llu of %llu blocks bad, first at offset %lld (%s)",
 			label, (unsigned long long)bad,
 			(unsigned long long)vr.nblocks, (long long)vr.first_bad,
 			pr_class_name(vr.first_class));
+		/* which step saw what, in the result: old data or lost */
+		pr_note(m->res, "%s: %llu/%llu %s", label,
+			(unsigned long long)bad, (unsigned long long)vr.nblocks,
+			pr_class_name(vr.first_class));
+	}
 	pr_result_verified(m->res, &vr, 1);
 	return bad;
 }
@@ -86,17 +91,7 @@ static void set_by_device(struct pr_expect *model, size_t n, int on)
 
 static int xfer(struct mrl *m, int write, size_t off, size_t len)
 {
-	char err[256];
-	int rc = pr_mrfile_xfer(&m->mf, write, off, len,
-				m->ctx->prof.cqe_timeout_ms, err, sizeof(err));
-
-	if (rc) {
-		pr_error(m->res, rc < 0 ? -rc : 0, "%s: %s",
-			 pr_mrfile_xfer_name(&m->mf, write), err);
-		return -1;
-	}
-	m->res->xfers++;
-	return 0;
+	return pr_mrfile_xfer_checked(&m->mf, m->ctx, write, off, len);
 }
 
 static int open_all(struct mrl *m)
