@@ -23,7 +23,9 @@
 
 #include "anon.h"
 #include "backing.h"
+#include "mrfile.h"
 #include "mrmode.h"
+#include "pin.h"
 #include "peer.h"
 #include "pinrace.h"
 #include "smaps.h"
@@ -58,8 +60,7 @@ struct cow {
 	struct pr_result *res;
 	const struct cow_variant *v;
 	struct pr_anon buf;
-	struct pr_rdma rdma;
-	struct ibv_mr *mr;
+	struct pr_mrfile mf; /* the pin source over buf */
 	struct child_view *child;
 	int fork_status;
 	int dontcopy;	     /* VmFlags "dc": the child gets no copy */
@@ -100,7 +101,7 @@ static int check(struct cow *m, const void *buf, uint32_t gen, int by_device,
 
 static int xfer(struct cow *m, int write)
 {
-	return pr_xfer(m->ctx, m->res, &m->rdma, write, m->mr, 0, m->buf.len);
+	return pr_mrfile_xfer_checked(&m->mf, m->ctx, write, 0, m->buf.len);
 }
 
 static const char *fork_status_name(int s)
@@ -112,11 +113,14 @@ static const char *fork_status_name(int s)
 }
 
 /* ibv_fork_init() must come before the device is opened. */
-static int open_verbs(struct cow *m)
+static int open_device(struct cow *m, const struct pr_case *c)
 {
-	char err[256];
 	int rc;
 
+	if (c->mr->ops) /* not RDMA: no verbs, no fork setup */
+		return pr_mrfile_open_mem(&m->mf, m->ctx, c, m->buf.addr,
+					  m->buf.len, "anonymous memory",
+					  m->res);
 	if (m->v->fork_init) {
 		rc = ibv_fork_init();
 		if (rc) {
@@ -127,11 +131,8 @@ static int open_verbs(struct cow *m)
 	m->fork_status = ibv_is_fork_initialized();
 	pr_note(m->res, "ibv_is_fork_initialized: %s",
 		fork_status_name(m->fork_status));
-	rc = pr_rdma_open(&m->rdma, m->ctx->rdma_dev, m->buf.len, err,
-			  sizeof(err));
-	if (rc)
-		pr_error(m->res, -rc, "%s", err);
-	return rc ? -1 : 0;
+	return pr_mrfile_open_mem(&m->mf, m->ctx, c, m->buf.addr, m->buf.len,
+				  "anonymous memory", m->res);
 }
 
 static int map_buffer(struct cow *m)
@@ -457,11 +458,11 @@ static void fork_and_check(struct cow *m, const struct pr_case *c)
 	}
 	if (parent_writes(m) || pr_peer_expect(&p, 'R', ms) || xfer(m, 0))
 		goto out;
-	check(m, m->rdma.buf, m->parent_gen + m->v->ahead, 0,
+	check(m, m->mf.buf, m->parent_gen + m->v->ahead, 0,
 	      "device-read-after-fork");
 	if (c->mr->device_writes) {
 		stamp(m, 0, m->buf.len, ID_PARENT, G_DEVICE, PR_W_RDMA,
-		      m->rdma.buf);
+		      m->mf.buf);
 		if (xfer(m, 1))
 			goto out;
 		check(m, m->buf.addr, G_DEVICE, 1, "parent-after-device-write");
@@ -482,24 +483,19 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	struct cow m = {.ctx = ctx,
 			.res = res,
 			.v = c->variant->priv,
+			.mf = {.f = {.fd = -1}, .src = {.fd = -1}},
 			.f = {.fd = -1},
 			.dfd = -1};
-	int err;
 
 	m.child = mmap(NULL, sizeof(*m.child), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m.child == MAP_FAILED)
 		return pr_error(res, errno, "shared page: %s", strerror(errno));
-	if (map_buffer(&m) || open_verbs(&m) ||
-	    (m.v->odirect && open_dio_source(&m)))
+	if (map_buffer(&m) || open_device(&m, c) ||
+	    (m.v->odirect && open_dio_source(&m)) ||
+	    pr_mrfile_register(&m.mf, c, res))
 		goto out;
-	m.mr = pr_rdma_reg(&m.rdma, m.buf.addr, m.buf.len, c->mr->access, &err);
-	if (!m.mr) {
-		pr_error(res, err, "ibv_reg_mr(%s) on anonymous memory: %s",
-			 c->mr->name, strerror(err));
-		goto out;
-	}
-	if (xfer(&m, 0) || check(&m, m.rdma.buf, G_BASE, 0, "control-read"))
+	if (xfer(&m, 0) || check(&m, m.mf.buf, G_BASE, 0, "control-read"))
 		goto out;
 	fork_and_check(&m, c);
 	if (res->status == PR_PASS && res->finding == PR_F_NONE)
@@ -507,10 +503,8 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 			"coherent: the device and the parent agree, the child kept its own data");
 out:
 	join_dio(&m);
-	if (m.mr)
-		ibv_dereg_mr(m.mr);
-	if (m.rdma.ctx)
-		pr_rdma_close(&m.rdma);
+	if (m.mf.mode)
+		pr_mrfile_close(&m.mf);
 	if (m.dfd >= 0)
 		close(m.dfd);
 	pr_file_close(&m.f);
@@ -520,7 +514,7 @@ out:
 
 #define V(n, ...)                                                              \
 	{                                                                      \
-		n, PR_NEED_RDMA, &(const struct cow_variant)                   \
+		n, 0, &(const struct cow_variant)                              \
 		{                                                              \
 			__VA_ARGS__                                            \
 		}                                                              \
@@ -539,8 +533,10 @@ static const struct pr_variant variants[] = {
 	{},
 };
 
-static const struct pr_mr_mode *const mrs[] = {&pr_mr_pinned_rw,
-					       &pr_mr_pinned_ro, NULL};
+/* io_uring and vmsplice as kselftest's cow.c pins them; cpu, the control */
+static const struct pr_mr_mode *const mrs[] = {
+	&pr_mr_pinned_rw,   &pr_mr_pinned_ro, &pr_mr_cpu,
+	&pr_mr_uring_fixed, &pr_mr_vmsplice,  NULL};
 static const char *const tags[] = {
 	"70e806e4e645 mm: Do early cow for pinned pages during fork() for ptes",
 	"57efa1fe5957 mm/gup: prevent gup_fast from racing with COW during fork",
@@ -558,7 +554,6 @@ static const struct pr_must musts[] = {
 static const struct pr_test test = {
 	.name = "fork-cow",
 	.desc = "anonymous MR across fork(): device, parent and child each see their own data",
-	.needs = PR_NEED_RDMA,
 	.tags = tags,
 	.mrs = mrs,
 	.variants = variants,
