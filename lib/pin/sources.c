@@ -9,8 +9,10 @@ const struct pr_mr_mode *const pr_mr_sources_all[] = {
 	&pr_mr_pinned_rw,   &pr_mr_pinned_ro, &pr_mr_odp,     &pr_mr_cpu,
 	&pr_mr_uring_fixed, &pr_mr_vmsplice,  &pr_mr_odirect, NULL};
 
-/* O_DIRECT's races are dax-odirect-race's and dax-pmd's; its per-transfer
- * pins are judged by the deterministic matrix. */
+/* The races: vmsplice's pipe is a snapshot of pages, read later, so in
+ * a race it shows whatever changed since its last read (stale, or another
+ * file's data after a clone) and tells nothing the deterministic matrix
+ * does not; O_DIRECT's races are dax-odirect-race's and dax-pmd's. */
 const struct pr_mr_mode *const pr_mr_sources_race[] = {
-	&pr_mr_pinned_rw,   &pr_mr_pinned_ro, &pr_mr_odp, &pr_mr_cpu,
-	&pr_mr_uring_fixed, &pr_mr_vmsplice,  NULL};
+	&pr_mr_pinned_rw, &pr_mr_pinned_ro,   &pr_mr_odp,
+	&pr_mr_cpu,	  &pr_mr_uring_fixed, NULL};
