@@ -151,7 +151,8 @@ def exitword: {"": "-", "0": "ok", "1": "unexpected results", "3": "broken setup
 "<h2>By pin source</h2>",
 "<p class=\"meta\">Kernel cases by the source that held the pages: rdma (MRs), cpu (the control: no pin), io_uring, vmsplice, odirect...</p>",
 "<table id=\"sources\"><thead><tr><th>source</th>\($heads)</tr></thead><tbody>",
-(($all | map(.source // "none") | unique) as $srcs | $srcs | rows($all | map(.test = (.source // "none")); "s")),
+(($all | map(.source // "none") | unique) as $srcs | $srcs | rows($all | map(.test = (.source // "none")); "s")
+ | sub("<tr class=\"test\">"; "<tr class=\"source\">") | gsub("href=\"#s[0-9]+\""; "href=\"#sources\"")),
 "</tbody></table>",
 
 "<h2>Findings</h2>",
