@@ -23,7 +23,7 @@ static const struct pr_test test = {
 	.desc = "layout changes racing RDMA traffic and file reads, every block verified",
 	.tags = tags,
 	.backings = pr_backings_pagecache,
-	.mrs = pr_mr_sources_race,
+	.mrs = pr_mr_sources_matrix,
 	.ops = pr_layout_ops_all,
 	.body = pr_race_case,
 };

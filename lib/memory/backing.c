@@ -58,10 +58,6 @@ const struct pr_backing pr_backing_memfd = {
 	.memfd = 1,
 };
 
-const struct pr_backing *const pr_backings_pagecache_memfd[] = {
-	&pr_backing_xfs,   &pr_backing_ext4,  &pr_backing_btrfs,
-	&pr_backing_tmpfs, &pr_backing_memfd, NULL};
-
 const struct pr_backing pr_backing_tmp = {
 	.name = "tmp",
 	.kind = "pagecache",

@@ -37,8 +37,6 @@ extern const struct pr_backing pr_backing_xfs, pr_backing_ext4,
 extern const struct pr_backing *const pr_backings_pagecache[];
 /* memfd_create() files: shmem without a mount, sealable. */
 extern const struct pr_backing pr_backing_memfd;
-/* The page-cache matrix and memfd; NULL-ended. */
-extern const struct pr_backing *const pr_backings_pagecache_memfd[];
 /* A scratch directory for self-tests ($PINRACE_TMP_DIR, default /tmp). */
 extern const struct pr_backing pr_backing_tmp;
 /*

@@ -71,8 +71,8 @@ extern const struct pr_mr_mode pr_mr_cpu, pr_mr_uring_fixed, pr_mr_vmsplice,
 	pr_mr_odirect;
 /* The RDMA modes, then cpu, io_uring, vmsplice, odirect; NULL-ended. */
 extern const struct pr_mr_mode *const pr_mr_sources_all[];
-/* For races: the RDMA modes, cpu, io_uring. */
-extern const struct pr_mr_mode *const pr_mr_sources_race[];
+/* The page-cache matrix's: the RDMA modes, cpu, io_uring. */
+extern const struct pr_mr_mode *const pr_mr_sources_matrix[];
 
 /* Probes for lib/harness/needs.c: 0, or -1 with @why naming what lacks. */
 int pr_uring_probe(char *why, size_t len);
