@@ -188,7 +188,7 @@ write_manifest() {
 		echo "cpus: $(nproc)"
 		echo "memory: $(awk '/^MemTotal/ { print $2, $3 }' /proc/meminfo)"
 		dpkg-query -W -f='package ${Package}: ${Version}\n' rdma-core ibverbs-providers \
-			libibverbs1 xfsprogs qemu-system-x86 perftest kmod 2>&1
+			libibverbs1 liburing2 xfsprogs qemu-system-x86 perftest kmod 2>&1
 		for p in /dev/udmabuf /dev/dma_heap/system /dev/infiniband/uverbs0 /dev/infiniband/rdma_cm; do
 			if [ -e "$p" ]; then echo "device $p: yes"; else echo "device $p: no"; fi
 		done
