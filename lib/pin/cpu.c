@@ -12,13 +12,13 @@
 #include "pin.h"
 #include "racecore.h"
 
-static int cpu_attach(struct pr_pin *p, char *err, size_t errlen)
+int pr_pin_cpu_attach(struct pr_pin *p, char *err, size_t errlen)
 {
 	(void)p, (void)err, (void)errlen;
 	return 0;
 }
 
-static int cpu_xfer(struct pr_pin *p, int write, size_t off, size_t len,
+int pr_pin_cpu_xfer(struct pr_pin *p, int write, size_t off, size_t len,
 		    int timeout_ms, char *err, size_t errlen)
 {
 	char *map = (char *)p->addr + off, *buf = p->buf;
@@ -33,8 +33,8 @@ static int cpu_xfer(struct pr_pin *p, int write, size_t off, size_t len,
 
 static const struct pr_pin_ops cpu_ops = {
 	.call = "CPU access",
-	.attach = cpu_attach,
-	.xfer = cpu_xfer,
+	.attach = pr_pin_cpu_attach,
+	.xfer = pr_pin_cpu_xfer,
 };
 
 const struct pr_mr_mode pr_mr_cpu = {

@@ -67,6 +67,13 @@ int pr_pin_status(int err);
 int pr_pin_range(const struct pr_pin *p, size_t off, size_t len, char *err,
 		 size_t errlen);
 
+/* The control's attach and transfer (lib/pin/cpu.c), for the self-test. */
+int pr_pin_cpu_attach(struct pr_pin *p, char *err, size_t errlen);
+int pr_pin_cpu_xfer(struct pr_pin *p, int write, size_t off, size_t len,
+		    int timeout_ms, char *err, size_t errlen);
+/* Self-test of the pin accounting: the control, plus an io_uring buffer
+ * it registers and never gives back: the case must end as pin-leak. */
+extern const struct pr_mr_mode pr_mr_selftest_leak;
 extern const struct pr_mr_mode pr_mr_cpu, pr_mr_uring_fixed, pr_mr_vmsplice,
 	pr_mr_odirect;
 /* The RDMA modes, then cpu, io_uring, vmsplice, odirect; NULL-ended. */
