@@ -31,7 +31,7 @@ PINRACE_PROG=check-lava
 . "$top/setup/run/common.sh"
 . "$top/setup/reports/results-lib.sh"
 
-kspec=debian:trixie tests='@(selftest-*|mr-pagecache-truncate|mr-fsdax-register)' prepare=0
+kspec=debian:trixie tests='@(selftest-verify|selftest-kmsg|mr-pagecache-truncate|mr-fsdax-register|mr-devdax)' prepare=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prepare) prepare=1 && shift && continue ;;
