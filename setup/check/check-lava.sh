@@ -191,6 +191,16 @@ sed -e "s|@KERNEL_URL@|file://$KIMAGE|; s|@RAMDISK_URL@|file://$out/rootfs.cpio.
 lava-run --job-id 1 --output-dir "$out/lava" --device "$out/qemu-pinrace.yaml" --validate "$out/job.yaml" \
 	>"$out/validate.log" 2>&1
 say $? "lava-run --validate accepts the job and the device dictionary (see $out/validate.log)"
+# LAVA's schemas, strict as a server's submission: the templates as they
+# are, the filled job, the test definition; and a job with a fault put in
+# (a kernel type the tftp deploy does not know) must be refused.
+/usr/bin/python3 "$top/setup/lava/validate.py" "$top"/setup/lava/job-{qemu,lab}.yaml \
+	"$top/setup/lava/pinrace.yaml" "$out/job.yaml" >"$out/schema.log" 2>&1 || bad=1
+sed "s|$top/||" "$out/schema.log"
+sed 's/^\(      url: .@KERNEL_URL@.\)$/\1\n      type: bzimage/' "$top/setup/lava/job-lab.yaml" >"$out/job-lab-faulty.yaml"
+! /usr/bin/python3 "$top/setup/lava/validate.py" "$out/job-lab-faulty.yaml" >"$out/faulty.log" 2>&1 &&
+	grep -q "not ok.*kernel.*type" "$out/faulty.log"
+say $? "the schema check refuses a job with a fault put in: $(cut -c1-160 "$out/faulty.log" | sed "s|$out/||")"
 [ $prepare = 0 ] || { took "prepared"; exit $bad; }
 log "lava-run of $out/job.yaml (kernel $KVER, tests '$tests'); log in $out/lava.log"
 l0=$(date +%s)
@@ -204,7 +214,7 @@ say $rc "lava-run of the QEMU job completed: $(grep -o "result: [a-z]*" "$out/la
 
 # 6. LAVA's results against the run folder the job attached
 # The job log's results lines, and the guest's console (the attachment).
-python3 - "$out/lava.log" "$out/lava-results.tsv" "$out/console.txt" <<'EOF' || true
+/usr/bin/python3 - "$out/lava.log" "$out/lava-results.tsv" "$out/console.txt" <<'EOF' || true
 import sys, yaml
 res, con = open(sys.argv[2], "w"), open(sys.argv[3], "w")
 for line in open(sys.argv[1], errors="replace"):
@@ -238,6 +248,10 @@ nlava=$(awk -F'\t' '$2 ~ /^pinrace\./' "$out/lava-results.tsv" | wc -l)
 say $? "LAVA's results list $nlava pinrace.* case(s) for ${ncase:-0} case(s) in results.jsonl"
 [ -n "$want" ] && [ "$got" = "$want" ]
 say $? "pass/fail/skip counts: LAVA ${got%, }; results.jsonl ${want%, }"
+# Case by case: the same names with the same results.
+[ -n "$run" ] && diff <(run_records "$run" | jq -r "$RESULTS_JQ"'"\(case_path) \(lava_result)"' | sort) \
+	<(awk -F'\t' '$2 ~ /^pinrace\./ { print $2, $3 }' "$out/lava-results.tsv" | sort) >"$out/cases.diff"
+say $? "each case under its pinrace.TEST.CASE name with its result$([ -s "$out/cases.diff" ] && echo ": $(head -n4 "$out/cases.diff" | paste -sd' ')")"
 took "done"
 echo "check-lava: results in $out"
 exit $bad
