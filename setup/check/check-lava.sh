@@ -17,12 +17,19 @@
 #  4. the device dictionary LAVA's qemu.jinja2 would render for this job's
 #     context (TCG: no_kvm), written here since the templates ship with
 #     lava-server;
-#  5. lava-run of the job (this tree's setup/lava/ as a tarball: the test
-#     definition and its step), its log kept in results/lava-DATE/;
+#  5. LAVA's own schemas (setup/lava/validate.py: both job templates, the
+#     filled job, the test definition; a faulty job must be refused) and
+#     lava-run --validate; then lava-run of the job (this tree's setup/lava/
+#     as a tarball: the test definition and its step), its log kept in
+#     results/lava-DATE/;
 #  6. checks that LAVA's results list one pinrace.* case per case of the run
 #     folder the job attached to its log, with the same pass, fail and skip
-#     counts as that run's results.jsonl says (lava_result).
-# Prints "ok - ..." / "not ok - ..." lines and how long each part took.
+#     counts as that run's results.jsonl says (lava_result), and case by
+#     case the same name and result; a copy of LAVA's results with one
+#     result changed and one case left out must fail all three.
+# Prints "ok - ..." / "not ok - ..." lines and how long each part took
+# (lava-run's step with any wait for the lock, and the LAVA job itself).
+# About 3 minutes on 2 cores under TCG with the root filesystem cached.
 # Boots a guest (step 5 only): PINRACE_BOOT_WRAPPER, a command prefix, wraps
 # that step alone (e.g. "flock /some/lock" where guests take turns).
 set -u
@@ -209,7 +216,11 @@ LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg ${PINRACE_BOOT_W
 	lava-run --job-id 1 --output-dir "$out/lava" --device "$out/qemu-pinrace.yaml" "$out/job.yaml" \
 	>"$out/lava.log" 2>&1
 rc=$?
-took "lava-run (exit $rc, $(($(date +%s) - l0)) s)"
+# The job's own time, from its log's first and last timestamps (the step's
+# time above also holds any wait for the boot wrapper's lock).
+job_s=$(jq -rRn '[inputs | fromjson? | .dt? // empty | sub("\\.[0-9]+$"; "") + "Z" | fromdate]
+	| if length > 1 then max - min else "?" end' "$out/lava.log" 2>/dev/null)
+took "lava-run (exit $rc, $(($(date +%s) - l0)) s, the LAVA job itself ${job_s:-?} s)"
 say $rc "lava-run of the QEMU job completed: $(grep -o "result: [a-z]*" "$out/lava/result.yaml" 2>/dev/null)"
 
 # 6. LAVA's results against the run folder the job attached
@@ -240,18 +251,34 @@ sed -n '/<pinrace-run-folder /,/<\/pinrace-run-folder>/p' "$out/console.txt" | s
 run=$(find "$out" -mindepth 2 -maxdepth 2 -name kernels.tsv -printf '%h\n' | head -n1)
 [ -n "$run" ]
 say $? "the job attached its run folder to the log: ${run:-none}"
-got=$(awk -F'\t' '$2 ~ /^pinrace\./ { print $3 }' "$out/lava-results.tsv" | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
-want=$([ -n "$run" ] && run_records "$run" | jq -r "$RESULTS_JQ"'lava_result' | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
-ncase=$([ -n "$run" ] && run_records "$run" | grep -c .)
-nlava=$(awk -F'\t' '$2 ~ /^pinrace\./' "$out/lava-results.tsv" | wc -l)
-[ -n "$run" ] && [ "$nlava" -eq "${ncase:-0}" ] && [ "$nlava" -gt 0 ]
-say $? "LAVA's results list $nlava pinrace.* case(s) for ${ncase:-0} case(s) in results.jsonl"
-[ -n "$want" ] && [ "$got" = "$want" ]
-say $? "pass/fail/skip counts: LAVA ${got%, }; results.jsonl ${want%, }"
-# Case by case: the same names with the same results.
-[ -n "$run" ] && diff <(run_records "$run" | jq -r "$RESULTS_JQ"'"\(case_path) \(lava_result)"' | sort) \
-	<(awk -F'\t' '$2 ~ /^pinrace\./ { print $2, $3 }' "$out/lava-results.tsv" | sort) >"$out/cases.diff"
-say $? "each case under its pinrace.TEST.CASE name with its result$([ -s "$out/cases.diff" ] && echo ": $(head -n4 "$out/cases.diff" | paste -sd' ')")"
+# parity RUN TSV: LAVA's results (TSV: definition, case, result) against
+# RUN's results.jsonl: as many pinrace.* cases, the same pass/fail/skip
+# counts, case by case the same name and result. "ok"/"not ok" lines.
+parity() {
+	local got want ncase nlava
+	got=$(awk -F'\t' '$2 ~ /^pinrace\./ { print $3 }' "$2" | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
+	want=$(run_records "$1" | jq -r "$RESULTS_JQ"'lava_result' | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
+	ncase=$(run_records "$1" | grep -c .)
+	nlava=$(awk -F'\t' '$2 ~ /^pinrace\./' "$2" | wc -l)
+	[ "$nlava" -eq "${ncase:-0}" ] && [ "$nlava" -gt 0 ]
+	say $? "LAVA's results list $nlava pinrace.* case(s) for ${ncase:-0} case(s) in results.jsonl"
+	[ -n "$want" ] && [ "$got" = "$want" ]
+	say $? "pass/fail/skip counts: LAVA ${got%, }; results.jsonl ${want%, }"
+	diff <(run_records "$1" | jq -r "$RESULTS_JQ"'"\(case_path) \(lava_result)"' | sort) \
+		<(awk -F'\t' '$2 ~ /^pinrace\./ { print $2, $3 }' "$2" | sort) >"$2.diff"
+	say $? "each case under its pinrace.TEST.CASE name with its result$([ -s "$2.diff" ] && echo ": $(head -n4 "$2.diff" | paste -sd' ')")"
+}
+if [ -n "$run" ]; then
+	parity "$run" "$out/lava-results.tsv"
+	# The comparison can fail: LAVA's results with the first case's result
+	# changed and the last case left out must give three "not ok".
+	awk -F'\t' -v OFS='\t' '$2 ~ /^pinrace\./ && !done { $3 = $3 == "pass" ? "fail" : "pass"; done = 1 } { print }' \
+		"$out/lava-results.tsv" | grep -vFx "$(grep -P '\tpinrace\.' "$out/lava-results.tsv" | tail -n1)" >"$out/faulty.tsv"
+	[ "$(parity "$run" "$out/faulty.tsv" | grep -c '^not ok')" -eq 3 ]
+	say $? "the comparison catches a case whose result changed and one left out: $(parity "$run" "$out/faulty.tsv" | grep -c '^not ok') of 3 not ok"
+else
+	say 1 "no run folder to compare LAVA's results with"
+fi
 took "done"
 echo "check-lava: results in $out"
 exit $bad
