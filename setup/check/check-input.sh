@@ -208,6 +208,10 @@ cli 2 "without arguments" --script setup/reports/kcidb.sh --
 cli 2 "of a missing run folder" --script setup/reports/kcidb.sh -- /no/such/run "$tmp/out.json"
 cli 2 "of a folder that is no run" --script setup/reports/kcidb.sh -- "$conf" "$tmp/out.json"
 cli 2 "into a missing folder" --script setup/reports/kcidb.sh -- "$tmp/good" /no/such/folder/out.json
+cli 2 "with a glob that matches no test" --script setup/check/check-lava.sh -- --tests 'nomatch*'
+cli 2 "with an unknown kernel" --script setup/check/check-lava.sh -- --kernel debian:nosuch
+cli 2 "with a bzImage" --script setup/check/check-lava.sh -- --kernel "$top/Makefile"
+cli 2 "with an unknown option" --script setup/check/check-lava.sh -- --bogus
 
 # The reports of a run where no kernel produced results.
 mkdir -p "$tmp/noresults/k"

@@ -37,17 +37,23 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 PINRACE_PROG=check-lava
 . "$top/setup/run/common.sh"
 . "$top/setup/reports/results-lib.sh"
+. "$top/setup/run/args.sh"
+. "$top/setup/run/tests-lib.sh"
 
 kspec=debian:trixie tests='@(selftest-verify|selftest-kmsg|mr-pagecache-truncate|mr-fsdax-register|mr-devdax)' prepare=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prepare) prepare=1 && shift && continue ;;
-	--kernel) kspec=${2:?}; shift ;;
-	--tests) tests=${2:?}; shift ;;
-	*) die 2 "unknown option '$1' (--kernel debian:SUITE, --tests GLOB, --prepare)" ;;
+	--kernel) need_arg --kernel "${2-}" && kspec=$2 && shift ;;
+	--tests) need_arg --tests "${2-}" && tests=$2 && shift ;;
+	*) die 2 "unknown option $(argq "$1") (--kernel debian:SUITE, --tests GLOB, --prepare)" ;;
 	esac
 	shift
 done
+# Bad input stops here, before anything is installed, built or created.
+arg_glob --tests "$tests"
+[[ $kspec == debian:* ]] || die 2 "--kernel $(argq "$kspec"): a kernel of the archive (debian:SUITE) is what the job boots"
+PINRACE_PROG=check-lava bash "$top/setup/guest/kernel.sh" --check "$kspec" || exit 2
 [ "$(id -u)" = 0 ] || die 2 "run as root (debootstrap, lava-run)"
 t0=$(date +%s)
 out=$top/results/lava-$(date +%Y%m%d-%H%M%S)
