@@ -49,17 +49,19 @@ snapshot() { # [DIR]
 	find "$cache" -mindepth 1 2>/dev/null
 }
 
-# cli WANT WHAT [--watch DIR] -- ARGS...: run.sh ARGS must exit WANT with one
-# printable "error:" line (WANT 2 or 3 or 4), or any output (WANT 0).
+# cli WANT WHAT [--watch DIR] [--script PATH] -- ARGS...: run.sh (or the
+# script PATH of this tree) ARGS must exit WANT with one printable "error:"
+# line (WANT 2 or 3 or 4), or any output (WANT 0).
 cli() {
-	local want=$1 what=$2 watch='' before after rc out n why=''
+	local want=$1 what=$2 watch='' script=run.sh before after rc out n why=''
 	shift 2
 	[ "$1" != --watch ] || { watch=$2 && shift 2; }
+	[ "$1" != --script ] || { script=$2 && shift 2; }
 	[ "$1" = -- ] && shift
 	before=$(snapshot "$watch")
 	: >"$calls"
 	env -u PINRACE_QEMU PATH="$fake:$PATH" PINRACE_CACHE="$cache" \
-		"$top/run.sh" "$@" >"$tmp/out" 2>&1 </dev/null
+		"$top/$script" "$@" >"$tmp/out" 2>&1 </dev/null
 	rc=$?
 	after=$(snapshot "$watch")
 	out=$(head -n1 "$tmp/out")
@@ -77,9 +79,9 @@ cli() {
 		why+=" started work: $(cut -d' ' -f1 "$calls" | sort -u | paste -sd' ');"
 	fi
 	if [ -z "$why" ]; then
-		verdict 0 "run.sh $what: exit $rc, $(printf '%s' "$out" | LC_ALL=C tr -c '[:print:]' '?')"
+		verdict 0 "$script $what: exit $rc, $(printf '%s' "$out" | LC_ALL=C tr -c '[:print:]' '?')"
 	else
-		verdict 1 "run.sh $what:$why output: $(head -c 300 "$tmp/out" | LC_ALL=C tr -c '[:print:]' '?')"
+		verdict 1 "$script $what:$why output: $(head -c 300 "$tmp/out" | LC_ALL=C tr -c '[:print:]' '?')"
 	fi
 }
 
@@ -196,6 +198,20 @@ for r in cut binary empty-object; do
 done
 env -u PINRACE_QEMU PATH="$fake:$PATH" "$top/run.sh" --compare "$tmp/good" "$tmp/old-seed" >"$tmp/out" 2>&1
 verdict $? "--compare reads a record of an older run (numeric seed) as before"
+
+# --- issue 17: the KCIDB file, at the end of a run or from a run folder -------------
+cli 2 "--kcidb in a missing folder" -- --kcidb /no/such/folder/out.json
+cli 2 "--kcidb under a file" -- --kcidb /etc/hostname/out.json
+cli 2 "--kcidb under /proc" -- --kcidb /proc/nope.json
+cli 2 "--kcidb naming a folder" -- --kcidb "$tmp"
+cli 2 "without arguments" --script setup/reports/kcidb.sh --
+cli 2 "of a missing run folder" --script setup/reports/kcidb.sh -- /no/such/run "$tmp/out.json"
+cli 2 "of a folder that is no run" --script setup/reports/kcidb.sh -- "$conf" "$tmp/out.json"
+cli 2 "into a missing folder" --script setup/reports/kcidb.sh -- "$tmp/good" /no/such/folder/out.json
+cli 2 "with a glob that matches no test" --script setup/check/check-lava.sh -- --tests 'nomatch*'
+cli 2 "with an unknown kernel" --script setup/check/check-lava.sh -- --kernel debian:nosuch
+cli 2 "with a bzImage" --script setup/check/check-lava.sh -- --kernel "$top/Makefile"
+cli 2 "with an unknown option" --script setup/check/check-lava.sh -- --bogus
 
 # The reports of a run where no kernel produced results.
 mkdir -p "$tmp/noresults/k"

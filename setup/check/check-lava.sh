@@ -17,12 +17,19 @@
 #  4. the device dictionary LAVA's qemu.jinja2 would render for this job's
 #     context (TCG: no_kvm), written here since the templates ship with
 #     lava-server;
-#  5. lava-run of the job (this tree's setup/lava/ as a tarball: the test
-#     definition and its step), its log kept in results/lava-DATE/;
+#  5. LAVA's own schemas (setup/lava/validate.py: both job templates, the
+#     filled job, the test definition; a faulty job must be refused) and
+#     lava-run --validate; then lava-run of the job (this tree's setup/lava/
+#     as a tarball: the test definition and its step), its log kept in
+#     results/lava-DATE/;
 #  6. checks that LAVA's results list one pinrace.* case per case of the run
 #     folder the job attached to its log, with the same pass, fail and skip
-#     counts as that run's results.jsonl says (lava_result).
-# Prints "ok - ..." / "not ok - ..." lines and how long each part took.
+#     counts as that run's results.jsonl says (lava_result), and case by
+#     case the same name and result; a copy of LAVA's results with one
+#     result changed and one case left out must fail all three.
+# Prints "ok - ..." / "not ok - ..." lines and how long each part took
+# (lava-run's step with any wait for the lock, and the LAVA job itself).
+# About 3 minutes on 2 cores under TCG with the root filesystem cached.
 # Boots a guest (step 5 only): PINRACE_BOOT_WRAPPER, a command prefix, wraps
 # that step alone (e.g. "flock /some/lock" where guests take turns).
 set -u
@@ -30,17 +37,23 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 PINRACE_PROG=check-lava
 . "$top/setup/run/common.sh"
 . "$top/setup/reports/results-lib.sh"
+. "$top/setup/run/args.sh"
+. "$top/setup/run/tests-lib.sh"
 
-kspec=debian:trixie tests='@(selftest-*|mr-pagecache-truncate|mr-fsdax-register)' prepare=0
+kspec=debian:trixie tests='@(selftest-verify|selftest-kmsg|mr-pagecache-truncate|mr-fsdax-register|mr-devdax)' prepare=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prepare) prepare=1 && shift && continue ;;
-	--kernel) kspec=${2:?}; shift ;;
-	--tests) tests=${2:?}; shift ;;
-	*) die 2 "unknown option '$1' (--kernel debian:SUITE, --tests GLOB, --prepare)" ;;
+	--kernel) need_arg --kernel "${2-}" && kspec=$2 && shift ;;
+	--tests) need_arg --tests "${2-}" && tests=$2 && shift ;;
+	*) die 2 "unknown option $(argq "$1") (--kernel debian:SUITE, --tests GLOB, --prepare)" ;;
 	esac
 	shift
 done
+# Bad input stops here, before anything is installed, built or created.
+arg_glob --tests "$tests"
+[[ $kspec == debian:* ]] || die 2 "--kernel $(argq "$kspec"): a kernel of the archive (debian:SUITE) is what the job boots"
+PINRACE_PROG=check-lava bash "$top/setup/guest/kernel.sh" --check "$kspec" || exit 2
 [ "$(id -u)" = 0 ] || die 2 "run as root (debootstrap, lava-run)"
 t0=$(date +%s)
 out=$top/results/lava-$(date +%Y%m%d-%H%M%S)
@@ -191,6 +204,16 @@ sed -e "s|@KERNEL_URL@|file://$KIMAGE|; s|@RAMDISK_URL@|file://$out/rootfs.cpio.
 lava-run --job-id 1 --output-dir "$out/lava" --device "$out/qemu-pinrace.yaml" --validate "$out/job.yaml" \
 	>"$out/validate.log" 2>&1
 say $? "lava-run --validate accepts the job and the device dictionary (see $out/validate.log)"
+# LAVA's schemas, strict as a server's submission: the templates as they
+# are, the filled job, the test definition; and a job with a fault put in
+# (a kernel type the tftp deploy does not know) must be refused.
+/usr/bin/python3 "$top/setup/lava/validate.py" "$top"/setup/lava/job-{qemu,lab}.yaml \
+	"$top/setup/lava/pinrace.yaml" "$out/job.yaml" >"$out/schema.log" 2>&1 || bad=1
+sed "s|$top/||" "$out/schema.log"
+sed 's/^\(      url: .@KERNEL_URL@.\)$/\1\n      type: bzimage/' "$top/setup/lava/job-lab.yaml" >"$out/job-lab-faulty.yaml"
+! /usr/bin/python3 "$top/setup/lava/validate.py" "$out/job-lab-faulty.yaml" >"$out/faulty.log" 2>&1 &&
+	grep -q "not ok.*kernel.*type" "$out/faulty.log"
+say $? "the schema check refuses a job with a fault put in: $(cut -c1-160 "$out/faulty.log" | sed "s|$out/||")"
 [ $prepare = 0 ] || { took "prepared"; exit $bad; }
 log "lava-run of $out/job.yaml (kernel $KVER, tests '$tests'); log in $out/lava.log"
 l0=$(date +%s)
@@ -199,12 +222,16 @@ LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg ${PINRACE_BOOT_W
 	lava-run --job-id 1 --output-dir "$out/lava" --device "$out/qemu-pinrace.yaml" "$out/job.yaml" \
 	>"$out/lava.log" 2>&1
 rc=$?
-took "lava-run (exit $rc, $(($(date +%s) - l0)) s)"
+# The job's own time, from its log's first and last timestamps (the step's
+# time above also holds any wait for the boot wrapper's lock).
+job_s=$(jq -rRn '[inputs | fromjson? | .dt? // empty | sub("\\.[0-9]+$"; "") + "Z" | fromdate]
+	| if length > 1 then max - min else "?" end' "$out/lava.log" 2>/dev/null)
+took "lava-run (exit $rc, $(($(date +%s) - l0)) s, the LAVA job itself ${job_s:-?} s)"
 say $rc "lava-run of the QEMU job completed: $(grep -o "result: [a-z]*" "$out/lava/result.yaml" 2>/dev/null)"
 
 # 6. LAVA's results against the run folder the job attached
 # The job log's results lines, and the guest's console (the attachment).
-python3 - "$out/lava.log" "$out/lava-results.tsv" "$out/console.txt" <<'EOF' || true
+/usr/bin/python3 - "$out/lava.log" "$out/lava-results.tsv" "$out/console.txt" <<'EOF' || true
 import sys, yaml
 res, con = open(sys.argv[2], "w"), open(sys.argv[3], "w")
 for line in open(sys.argv[1], errors="replace"):
@@ -230,14 +257,34 @@ sed -n '/<pinrace-run-folder /,/<\/pinrace-run-folder>/p' "$out/console.txt" | s
 run=$(find "$out" -mindepth 2 -maxdepth 2 -name kernels.tsv -printf '%h\n' | head -n1)
 [ -n "$run" ]
 say $? "the job attached its run folder to the log: ${run:-none}"
-got=$(awk -F'\t' '$2 ~ /^pinrace\./ { print $3 }' "$out/lava-results.tsv" | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
-want=$([ -n "$run" ] && run_records "$run" | jq -r "$RESULTS_JQ"'lava_result' | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
-ncase=$([ -n "$run" ] && run_records "$run" | grep -c .)
-nlava=$(awk -F'\t' '$2 ~ /^pinrace\./' "$out/lava-results.tsv" | wc -l)
-[ -n "$run" ] && [ "$nlava" -eq "${ncase:-0}" ] && [ "$nlava" -gt 0 ]
-say $? "LAVA's results list $nlava pinrace.* case(s) for ${ncase:-0} case(s) in results.jsonl"
-[ -n "$want" ] && [ "$got" = "$want" ]
-say $? "pass/fail/skip counts: LAVA ${got%, }; results.jsonl ${want%, }"
+# parity RUN TSV: LAVA's results (TSV: definition, case, result) against
+# RUN's results.jsonl: as many pinrace.* cases, the same pass/fail/skip
+# counts, case by case the same name and result. "ok"/"not ok" lines.
+parity() {
+	local got want ncase nlava
+	got=$(awk -F'\t' '$2 ~ /^pinrace\./ { print $3 }' "$2" | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
+	want=$(run_records "$1" | jq -r "$RESULTS_JQ"'lava_result' | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
+	ncase=$(run_records "$1" | grep -c .)
+	nlava=$(awk -F'\t' '$2 ~ /^pinrace\./' "$2" | wc -l)
+	[ "$nlava" -eq "${ncase:-0}" ] && [ "$nlava" -gt 0 ]
+	say $? "LAVA's results list $nlava pinrace.* case(s) for ${ncase:-0} case(s) in results.jsonl"
+	[ -n "$want" ] && [ "$got" = "$want" ]
+	say $? "pass/fail/skip counts: LAVA ${got%, }; results.jsonl ${want%, }"
+	diff <(run_records "$1" | jq -r "$RESULTS_JQ"'"\(case_path) \(lava_result)"' | sort) \
+		<(awk -F'\t' '$2 ~ /^pinrace\./ { print $2, $3 }' "$2" | sort) >"$2.diff"
+	say $? "each case under its pinrace.TEST.CASE name with its result$([ -s "$2.diff" ] && echo ": $(head -n4 "$2.diff" | paste -sd' ')")"
+}
+if [ -n "$run" ]; then
+	parity "$run" "$out/lava-results.tsv"
+	# The comparison can fail: LAVA's results with the first case's result
+	# changed and the last case left out must give three "not ok".
+	awk -F'\t' -v OFS='\t' '$2 ~ /^pinrace\./ && !done { $3 = $3 == "pass" ? "fail" : "pass"; done = 1 } { print }' \
+		"$out/lava-results.tsv" | grep -vFx "$(grep -P '\tpinrace\.' "$out/lava-results.tsv" | tail -n1)" >"$out/faulty.tsv"
+	[ "$(parity "$run" "$out/faulty.tsv" | grep -c '^not ok')" -eq 3 ]
+	say $? "the comparison catches a case whose result changed and one left out: $(parity "$run" "$out/faulty.tsv" | grep -c '^not ok') of 3 not ok"
+else
+	say 1 "no run folder to compare LAVA's results with"
+fi
 took "done"
 echo "check-lava: results in $out"
 exit $bad

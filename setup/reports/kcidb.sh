@@ -26,11 +26,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 PINRACE_PROG=kcidb
 . "$top/setup/run/common.sh"
 . "$top/setup/reports/results-lib.sh"
+. "$top/setup/run/args.sh"
 
 [ $# -eq 2 ] || die 2 "usage: kcidb.sh RUN FILE"
 run=$1 file=$2
 [ -d "$run" ] && [ -n "$(kernel_dirs "$run")" ] || die 2 "$run: not a run folder (no kernels.tsv, no results.jsonl)"
-[ -d "$(dirname "$file")" ] || die 2 "$file: its folder does not exist"
+arg_out_file FILE "$file"
 origin=${PINRACE_KCIDB_ORIGIN:-pinrace}
 [[ $origin =~ ^[a-z0-9_]+$ ]] || die 2 "PINRACE_KCIDB_ORIGIN '$origin': KCIDB wants [a-z0-9_]+"
 need_cmd jq

@@ -19,6 +19,9 @@
 #   arg_results OPT DIR        a folder run folders can be made in (tried with
 #                              a probe folder, removed at once)
 #   arg_dir OPT DIR            an existing folder
+#   arg_out_file OPT FILE      a file that can be written: not a folder, in an
+#                              existing folder that takes files (tried with a
+#                              probe file, removed at once)
 #   arg_text_file OPT FILE     a readable regular file of UTF-8 text without
 #                              control characters other than tab
 #   arg_kernel_spec SPEC       one --kernel item: no blanks around it
@@ -100,6 +103,16 @@ arg_results() { # OPT DIR
 	rmdir -- "$probe"
 }
 
+arg_out_file() { # OPT FILE
+	local d probe
+	[ ! -d "$2" ] || die 2 "$1 $(argq "$2"): a folder, not a file"
+	d=$(dirname -- "$2")
+	[ -d "$d" ] || die 2 "$1 $(argq "$2"): no such folder for it"
+	probe=$(mktemp -p "$d" .pinrace-probe.XXXXXX 2>/dev/null) ||
+		die 2 "$1 $(argq "$2"): cannot create files in $(argq "$d")"
+	rm -f -- "$probe"
+}
+
 arg_text_file() { # OPT FILE
 	local LC_ALL=C
 	[ -f "$2" ] || die 2 "$1 $(argq "$2"): not a regular file"
@@ -139,6 +152,7 @@ validate_run_args() {
 	arg_int --timeout "$timeout" 60 604800
 	[ "$list" = 1 ] || arg_results --results "$base"
 	[ -z "$config" ] || arg_text_file --config "$config"
+	[ -z "$kcidb" ] || arg_out_file --kcidb "$kcidb"
 	[ -z "$modules" ] || arg_dir --modules "$modules"
 	[[ $accel_mode =~ ^(auto|kvm|tcg)$ ]] || die 2 "--accel wants auto, kvm or tcg, not $(argq "$accel_mode")"
 	[ -z "$jobs" ] || arg_int --jobs "$jobs" 1 64
