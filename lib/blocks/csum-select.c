@@ -25,12 +25,16 @@
  * warms the code, the page tables and the clock.  Then
  * SEL_PASSES rounds in which the algorithms take turns, each round
  * starting one further along, so that a busy moment of a shared machine
- * may fall on any of them; the median pass of each decides.  After
+ * may fall on any of them.  Load only ever slows a pass down, and on a
+ * shared machine it came in bursts that spoiled the median pass too
+ * (picks at 0.82 of the fastest): the second-fastest pass of each
+ * decides, the least disturbed but one, so that no single odd pass can.
+ * After
  * SEL_EARLY rounds, an algorithm whose fastest pass took SEL_SLOW times
- * the fastest of all (crc32 under TCG) is settled without more: load only
- * ever slows a pass down, so a best that slow is no accident.  And when
- * the slowest pass of one algorithm beat the fastest of every other, no
- * more rounds can change the median's verdict: the choice is made (an
+ * the fastest of all (crc32 under TCG) is settled without more: a best
+ * that slow is no accident.  And when the slowest pass of one algorithm
+ * beat the fastest of every other, no more rounds can change the
+ * verdict: the choice is made (an
  * emulated CPU, where passes are long and the gaps wide).
  */
 #define SEL_BUF (2u << 20)
@@ -150,7 +154,7 @@ int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG])
 	size_t chunk = len < 8 || len > SEL_BUF ? SEL_DEFAULT_LEN : len;
 	unsigned char *buf = malloc(SEL_BUF);
 	struct passes p = {0};
-	uint64_t med[PR_CSUM_NALG] = {0};
+	uint64_t est[PR_CSUM_NALG] = {0};
 	int pick = PR_CSUM_NONE;
 
 	if (!buf)
@@ -176,13 +180,13 @@ int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG])
 		if (!p.runs[a])
 			continue;
 		qsort(p.t[a], p.runs[a], sizeof(p.t[a][0]), cmp_u64);
-		med[a] = p.t[a][p.runs[a] / 2];
-		if (p.live[a] && (!pick || med[a] < med[pick]))
+		est[a] = p.t[a][p.runs[a] > 1];
+		if (p.live[a] && (!pick || est[a] < est[pick]))
 			pick = a;
 	}
 	for (int a = 0; gbps && a < PR_CSUM_NALG; a++)
 		gbps[a] =
-			med[a] ? (double)(SEL_BUF / chunk * chunk) / med[a] : 0;
+			est[a] ? (double)(SEL_BUF / chunk * chunk) / est[a] : 0;
 	free(buf);
 	return pick ? pick : PR_CSUM_XXH3;
 }

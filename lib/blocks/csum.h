@@ -32,10 +32,10 @@ enum pr_csum_alg pr_csum_select(void); /* for the data of 4 KiB blocks */
 /* The same for checksums over @len bytes (a block's data). */
 enum pr_csum_alg pr_csum_select_len(size_t len);
 /*
- * Time every algorithm on checksums of @len bytes: the median of several
- * passes over a buffer flushed from the caches and walked as the verifier
- * walks it, after a warm-up, as GB/s in @gbps[alg] (0: cannot run here;
- * NULL: not wanted); an algorithm far behind after a few passes keeps
+ * Time every algorithm on checksums of @len bytes: the second-fastest of
+ * several passes over a buffer flushed from the caches and walked as the
+ * verifier walks it, after a warm-up, as GB/s in @gbps[alg] (0: cannot run
+ * here; NULL: not wanted); an algorithm far behind after a few passes keeps
  * those.  Returns the fastest.  What pr_csum_select_len() uses
  * (csum-select.c).
  */
