@@ -41,6 +41,12 @@ static void *xfer_thread(void *arg)
 		}
 		last = r;
 		atomic_store(&d->started, r);
+		if (d->cfg->xfer == PR_DAX_XFER_CPU_LOAD ||
+		    d->cfg->xfer == PR_DAX_XFER_CPU_STORE) {
+			dr_cpu_xfer(d, r);
+			atomic_store(&d->done, r);
+			continue;
+		}
 		if (d->cfg->xfer == PR_DAX_XFER_ODIRECT) {
 			/* with cfg->stream, again and again until the change
 			 * has returned: O_DIRECT in flight when it starts */
@@ -97,7 +103,8 @@ static void *layout_thread(void *arg)
 	for (uint32_t r = 1; r == 1 || !pr_core_expired(&d->k); r++) {
 		if (d->cfg->rounds && r > (uint32_t)d->cfg->rounds)
 			break;
-		if (dr_round(d, r, &s))
+		if (d->op->needs_src ? dr_clone_round(d, r, &s)
+				     : dr_round(d, r, &s))
 			break;
 	}
 	atomic_store(&d->quit, 1);
@@ -182,10 +189,11 @@ static int setup(struct dr *d)
 	d->len = d->cfg->file_size ? d->cfg->file_size : d->ctx->prof.file_size;
 	d->bs = d->ctx->prof.block_size;
 	d->n = d->len / d->bs;
-	if (d->op->needs_src) {
+	if (d->op->needs_src && d->cfg->xfer != PR_DAX_XFER_CPU_LOAD &&
+	    d->cfg->xfer != PR_DAX_XFER_CPU_STORE) {
 		pr_error(
 			d->res, 0,
-			"test bug: %s needs a source file; the DAX round has none",
+			"test bug: %s needs a source file; the reflink round runs with CPU loads or stores only",
 			d->op->name);
 		return -1;
 	}
@@ -202,6 +210,14 @@ static int setup(struct dr *d)
 	}
 	if (d->cfg->xfer == PR_DAX_XFER_ODIRECT && open_source(d))
 		return -1;
+	if (d->op->needs_src) {
+		/* the reflink round: a source, no fill (daxclone.c) */
+		rc = dr_clone_setup(d);
+		if (rc)
+			pr_error(d->res, -rc, "creating the source: %s",
+				 strerror(-rc));
+		return rc ? -1 : 0;
+	}
 	/* A's blocks are allocated before the filesystem fills up */
 	rc = dr_write_a(d, 1);
 	if (rc) {
@@ -258,6 +274,7 @@ static void teardown(struct dr *d)
 	pr_file_close(&d->a);
 	free(d->stage);
 	free(d->rbuf);
+	free(d->cbuf);
 	free(d->before);
 	free(d->phys_before);
 }
@@ -325,6 +342,8 @@ static const char *xfer_name(enum pr_dax_xfer x)
 		[PR_DAX_XFER_ODIRECT] = "O_DIRECT reads",
 		[PR_DAX_XFER_RDMA_READ] = "RDMA READs",
 		[PR_DAX_XFER_RDMA_WRITE] = "RDMA WRITEs",
+		[PR_DAX_XFER_CPU_LOAD] = "CPU loads",
+		[PR_DAX_XFER_CPU_STORE] = "CPU stores",
 	};
 
 	return names[x];
@@ -357,6 +376,10 @@ static void summarize(struct dr *d)
 {
 	struct pr_result *res = d->res;
 
+	if (d->op->needs_src) {
+		dr_clone_summary(d);
+		return;
+	}
 	pr_note(res,
 		"%llu rounds of %s vs %s; %llu transfers whole, %llu cut short",
 		(unsigned long long)d->rounds, d->op->name,

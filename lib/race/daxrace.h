@@ -19,8 +19,14 @@
  *     seen A before or after the change; every block of B must still be
  *     B's.  A's data in B, or B's data seen through A: "cross-file".
  *
- * Both threads run under a watchdog (lib/harness/watchdog.h): a DAX truncate waits
- * for pinned pages interruptibly, so a wait that never ends is a "hang"
+ * With an operation that takes a source file (FICLONE, FICLONERANGE) the
+ * round is the reflink round instead (lib/race/daxclone.c): no fill and no
+ * file B; the source S is cloned into A, then A and S are each rewritten
+ * whole, while the CPU loads or stores A's mapping; a block of S seen
+ * through A (or one of A's in S) after the rewrites is "cross-file".
+ *
+ * Both threads run under a watchdog (lib/harness/watchdog.h): a DAX truncate
+ * waits for pinned pages interruptibly, so a wait that never ends is a "hang"
  * finding with the stuck call, its kernel stack, and the step that freed it.
  */
 #ifndef PR_DAXRACE_H
@@ -37,6 +43,8 @@ enum pr_dax_xfer {
 	PR_DAX_XFER_ODIRECT, /* pread(O_DIRECT) from a page-cache file into A */
 	PR_DAX_XFER_RDMA_READ,	/* RDMA READ through an MR over A */
 	PR_DAX_XFER_RDMA_WRITE, /* RDMA WRITE into it */
+	PR_DAX_XFER_CPU_LOAD,	/* plain loads of A's mapping, no pin */
+	PR_DAX_XFER_CPU_STORE,	/* plain stores into it (A's rewrite) */
 };
 
 /* A variant's priv. */

@@ -28,7 +28,20 @@
 #define B_EXTRA (2u << 20)
 
 enum { W_LAYOUT, W_XFER, NW };
-enum { A_ID = 1, B_ID = 2 };
+enum { A_ID = 1, B_ID = 2, S_ID = 3 };
+
+/* Whose block a read through A's mapping showed (daxclone.c). */
+enum dr_seen {
+	DR_SEEN_OWN,	     /* A's, of this round */
+	DR_SEEN_OWN_STALE,   /* A's, of an earlier round */
+	DR_SEEN_SRC_CLONED,  /* the source's, as it was cloned */
+	DR_SEEN_SRC_LATER,   /* the source's, written after the clone */
+	DR_SEEN_SRC_EARLIER, /* the source's, of an earlier round */
+	DR_SEEN_OTHER,	     /* another file's */
+	DR_SEEN_ZERO,
+	DR_SEEN_BROKEN, /* torn or no valid header */
+	DR_NSEEN
+};
 
 struct dr {
 	struct pr_race_core k;
@@ -63,6 +76,12 @@ struct dr {
 	uint64_t b_bytes, short_writes;
 	int nsaid, inject_done;
 	int pmd_now; /* A is mapped with 2 MiB entries this round */
+	/* the reflink round (daxclone.c): the CPU's buffer, and whose data
+	 * each block read through A's mapping was, during the round's
+	 * changes and after them */
+	unsigned char *cbuf;
+	uint64_t seen[2][DR_NSEEN];
+	uint64_t loads;
 };
 
 /* A blocking call of worker @wi, published for the watchdog. */
@@ -87,6 +106,12 @@ int dr_reopen(struct dr *d);
 int dr_round(struct dr *d, uint32_t r, uint64_t *s);
 /* The evidence so far into the shared result (daxrace.c). */
 void dr_evidence(struct dr *d, uint64_t xfer_rounds);
+
+/* daxclone.c: the reflink round and its CPU transfer */
+int dr_clone_setup(struct dr *d);
+void dr_cpu_xfer(struct dr *d, uint32_t r);
+int dr_clone_round(struct dr *d, uint32_t r, uint64_t *s);
+void dr_clone_summary(struct dr *d);
 
 /* daxjudge.c */
 void dr_build_models(struct dr *d, struct pr_layout *l, uint32_t g);
