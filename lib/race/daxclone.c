@@ -55,7 +55,9 @@ static int write_s(struct dr *d, uint32_t g)
 /* --- whose block it was ----------------------------------------------------
  */
 
-static enum dr_seen whose(struct dr *d, const unsigned char *blk, uint32_t g)
+/* Whose block @blk is, in round @g; A's own from generation @own on. */
+static enum dr_seen whose(struct dr *d, const unsigned char *blk, uint32_t g,
+			  uint32_t own)
 {
 	struct pr_blk_hdr h;
 
@@ -71,7 +73,7 @@ static enum dr_seen whose(struct dr *d, const unsigned char *blk, uint32_t g)
 	if (h.seed != d->seed)
 		return DR_SEEN_OTHER;
 	if (h.file_id == A_ID)
-		return h.gen >= g ? DR_SEEN_OWN : DR_SEEN_OWN_STALE;
+		return h.gen >= own ? DR_SEEN_OWN : DR_SEEN_OWN_STALE;
 	if (h.file_id != S_ID)
 		return DR_SEEN_OTHER;
 	if (h.gen == g)
@@ -82,7 +84,8 @@ static enum dr_seen whose(struct dr *d, const unsigned char *blk, uint32_t g)
 static void count(struct dr *d, int when, const unsigned char *buf, uint32_t g)
 {
 	for (size_t i = 0; i < d->n; i++)
-		d->seen[when][whose(d, buf + i * d->bs, g)]++;
+		d->seen[when][whose(d, buf + i * d->bs, g,
+				    when == SEEN_AFTER ? g + 1 : g)]++;
 }
 
 /* --- judging ------------------------------------------------------------- */
@@ -291,7 +294,7 @@ void dr_clone_summary(struct dr *d)
 {
 	static const char *const names[DR_NSEEN] = {
 		[DR_SEEN_OWN] = "A's own",
-		[DR_SEEN_OWN_STALE] = "A's of an earlier round (stale)",
+		[DR_SEEN_OWN_STALE] = "A's older than its rewrite (stale)",
 		[DR_SEEN_SRC_CLONED] = "the source's as cloned",
 		[DR_SEEN_SRC_LATER] = "the source's written after the clone",
 		[DR_SEEN_SRC_EARLIER] = "the source's of an earlier round",
