@@ -16,6 +16,7 @@
  * the coherent case and must end as fail:stale-read.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,25 +85,39 @@ static int gen_of(struct ub *b, const unsigned char *blk)
 	return (int)h.gen;
 }
 
-/* "the memfd: 32 zeros" over the step's range, into the result's words. */
+/* Append to the result's words, cut at the buffer's end. */
+static __attribute__((format(printf, 2, 3))) void say(struct ub *b,
+						      const char *fmt, ...)
+{
+	size_t room = sizeof(b->seen) - b->seen_len;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->seen + b->seen_len, room, fmt, ap);
+	va_end(ap);
+	b->seen_len += n < 0 ? 0 : (size_t)n < room ? (size_t)n : room - 1;
+}
+
+/* "the memfd showed 32 zeros" over the step's range, into the words. */
 static void tally(struct ub *b, const char *side, const unsigned char *buf)
 {
 	static const char *const names[MAXGEN + 2] = {
 		"other", "zeros", "generation 1", "generation 2",
 		"generation 3"};
 	uint64_t n[MAXGEN + 2] = {0};
-	size_t o = b->seen_len;
+	int first = 1;
 
 	for (size_t i = b->l.off / b->bs; i < (b->l.off + b->l.len) / b->bs;
 	     i++)
 		n[gen_of(b, buf + i * b->bs) + 1]++;
-	o += snprintf(b->seen + o, sizeof(b->seen) - o, " %s", side);
-	for (int g = 0; g < MAXGEN + 2 && o < sizeof(b->seen); g++)
-		if (n[g])
-			o += snprintf(b->seen + o, sizeof(b->seen) - o,
-				      " %llu %s,", (unsigned long long)n[g],
-				      names[g]);
-	b->seen_len = o < sizeof(b->seen) ? o : sizeof(b->seen) - 1;
+	say(b, " %s", side);
+	for (int g = 0; g < MAXGEN + 2; g++)
+		if (n[g]) {
+			say(b, "%s %llu %s", first ? "" : " +",
+			    (unsigned long long)n[g], names[g]);
+			first = 0;
+		}
 }
 
 /* --- judging -------------------------------------------------------------- */
@@ -133,16 +148,14 @@ static int check(struct ub *b, const char *what)
 	char label[96];
 	int rc;
 
-	if (b->seen_len < sizeof(b->seen) - 1)
-		b->seen_len += snprintf(
-			b->seen + b->seen_len, sizeof(b->seen) - b->seen_len,
-			"%safter %s:", b->seen_len ? "; " : "", what);
+	say(b, "%safter %s:", b->seen_len ? "; " : "", what);
 	if (pread(b->u.memfd, b->buf, b->len, 0) != (ssize_t)b->len) {
 		pr_error(b->res, errno, "pread of the memfd: %s",
 			 strerror(errno));
 		return -1;
 	}
 	tally(b, "the memfd showed", b->buf);
+	say(b, ",");
 	snprintf(label, sizeof(label), "memfd-after-%s", what);
 	judge(b, "memfd", label);
 	rc = pr_udmabuf_sync(&b->u, 1, 0);
@@ -254,8 +267,10 @@ static void steps(struct ub *b)
 		memcpy(b->prev, b->model, b->n * sizeof(*b->model));
 		rc = op->apply(&b->l);
 		if (rc == -EOPNOTSUPP || rc == -ENOTTY)
-			return pr_skip(b->res, "%s on a memfd: %s", op->name,
-				       strerrorname_np(-rc));
+			return pr_skip(
+				b->res,
+				"%s on a memfd (shmem's fallocate) refused: %s",
+				op->name, strerrorname_np(-rc));
 		if (rc)
 			return pr_error(b->res, -rc, "%s on the memfd: %s",
 					op->name, strerror(-rc));
@@ -268,8 +283,9 @@ static void steps(struct ub *b)
 		return;
 	if (write_range(b, 3, 1) || check(b, "device-write"))
 		return;
-	pr_note(b->res, "range of %zu blocks at %zu:%s", b->l.len / b->bs,
-		b->l.off, b->seen);
+	pr_note(b->res,
+		"per block of the %zu-block range at %zu (generation 1: as created, 2: rewritten through the memfd, 3: written through the dma-buf):%s",
+		b->l.len / b->bs, b->l.off, b->seen);
 }
 
 static void udmabuf_case(struct pr_ctx *ctx, const struct pr_case *c,

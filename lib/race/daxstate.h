@@ -81,7 +81,7 @@ struct dr {
 	 * changes and after them */
 	unsigned char *cbuf;
 	uint64_t seen[2][DR_NSEEN];
-	uint64_t loads;
+	uint64_t loads, cpu_faults, unjudged;
 };
 
 /* A blocking call of worker @wi, published for the watchdog. */
