@@ -8,8 +8,9 @@
  *  2. the CPU starts on A's MAP_SHARED mapping: loads of all of it, judged
  *     as they come, or stores of A's next generation (the stores are then
  *     A's rewrite);
- *  3. S is cloned into A (the whole file or a range), then A is rewritten
- *     whole as g+1 (pwrite, or the stores), then S is;
+ *  3. S is cloned into A (the whole file or a range); once a whole CPU
+ *     pass has begun and ended after that, A is rewritten whole as g+1
+ *     (pwrite, or the stores), then S is;
  *  4. the CPU stops (stores: after one more whole pass), and A (pread and
  *     mapping) must be A's g+1, S its g+1.
  *
@@ -200,7 +201,11 @@ void dr_cpu_xfer(struct dr *d, uint32_t r)
 	if (store)
 		dr_stamp(d, d->cbuf, 0, d->len, A_ID, g + 1, PR_W_MMAP);
 	do {
+		uint32_t after_clone = atomic_load(&d->cloned) == r;
+
 		rc = cpu_pass(d, store);
+		if (!rc && after_clone)
+			atomic_store(&d->passed, r);
 		if (rc) { /* SIGBUS: A is never shorter than its length */
 			d->cpu_faults++;
 			pr_core_sleep_us(1000);
@@ -276,6 +281,11 @@ int dr_clone_round(struct dr *d, uint32_t r, uint64_t *s)
 		dr_fail(d, d->op->name, -rc);
 	else
 		d->res->ops++;
+	/* a whole pass over A's mapping after the clone, before the
+	 * rewrites: the CPU has mapped what the clone left */
+	atomic_store(&d->cloned, r);
+	while (!rc && atomic_load(&d->passed) != r && !pr_core_expired(&d->k))
+		pr_core_sleep_us(50);
 	if (!rc && !store)
 		rc = dr_write_a(d, g + 1);
 	if (!rc)

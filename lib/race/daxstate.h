@@ -82,6 +82,9 @@ struct dr {
 	unsigned char *cbuf;
 	uint64_t seen[2][DR_NSEEN];
 	uint64_t loads, cpu_faults, unjudged;
+	/* the round whose clone has returned, and the round in which a
+	 * whole CPU pass began after that */
+	_Atomic uint32_t cloned, passed;
 };
 
 /* A blocking call of worker @wi, published for the watchdog. */
