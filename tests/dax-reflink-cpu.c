@@ -9,8 +9,9 @@
  * in S, are "cross-file" (the same race as dax-odp-race's ficlone cases,
  * with the CPU as the device, so a finding there can be told apart as a
  * pin bug or a mapping bug).  Per case it says whose blocks the mapping
- * showed during the changes and after them.  selftest-inject puts a block
- * of S's next generation into a load and must end as fail:cross-file.
+ * showed during the changes and after them.  selftest-inject runs the
+ * round without the clone, puts a block of S's next generation into a
+ * load and must end as fail:cross-file.
  * See lib/race/daxclone.c.
  */
 #include "backing.h"

@@ -266,7 +266,10 @@ int dr_clone_round(struct dr *d, uint32_t r, uint64_t *s)
 	pr_model_fill(d->final1, d->n, d->bs, A_ID, g + 1, d->seed);
 	memcpy(d->op_only, d->before, d->n * sizeof(*d->before));
 	pr_rng_range(s, d->n, d->bs, &l.off, &l.len);
-	d->op->model(&l);
+	/* self-test: no clone, so the injected block is the only one of S's
+	 * that A's mapping can show */
+	if (!d->cfg->inject)
+		d->op->model(&l);
 
 	/* 2. the CPU starts; 3. the clone follows closely, the rewrites */
 	atomic_store(&d->go, r);
@@ -274,7 +277,9 @@ int dr_clone_round(struct dr *d, uint32_t r, uint64_t *s)
 		;
 	for (volatile uint64_t spin = pr_rng(s) % 4096; spin; spin--)
 		;
-	rc = CALL(d, W_LAYOUT, d->op->name, l.off, l.len, d->op->apply(&l));
+	rc = d->cfg->inject ? 0
+			    : CALL(d, W_LAYOUT, d->op->name, l.off, l.len,
+				   d->op->apply(&l));
 	if (rc == -EOPNOTSUPP || rc == -ENOTTY || rc == -EXDEV)
 		d->k.skip_errno = -rc;
 	else if (rc)
