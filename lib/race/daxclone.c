@@ -284,7 +284,7 @@ int dr_clone_round(struct dr *d, uint32_t r, uint64_t *s)
 		d->k.skip_errno = -rc;
 	else if (rc)
 		dr_fail(d, d->op->name, -rc);
-	else
+	else if (!d->cfg->inject)
 		d->res->ops++;
 	/* a whole pass over A's mapping after the clone, before the
 	 * rewrites: the CPU has mapped what the clone left */
