@@ -18,7 +18,7 @@
 
 #define PR_EDU_BUF 0x40000u
 #define PR_EDU_BUF_LEN 4096u
-#define PR_EDU_MAX_XFER 2048u	       /* per transfer: below 4096 */
+#define PR_EDU_MAX_XFER 4064u	       /* per transfer: below 4096 */
 #define PR_EDU_IOVA_LIMIT (256u << 20) /* the default 28-bit DMA mask */
 
 /* 0 if @v's BAR0 is an edu (its identification register), else -ENODEV. */
