@@ -164,9 +164,11 @@ static void write_read_only(struct pr_vcase *vc)
 {
 	if (pr_vcase_map_mem(vc, 0))
 		return;
+	/* page 0 is read; page 1, which the IOMMU has not cached (QEMU
+	 * denies a write that hits its IOTLB silently), is written */
 	read_back(vc, PR_VIOVA_MEM, vc->bs, "control-read");
 	if (vc->res->status == PR_PASS)
-		denied_write(vc, PR_VIOVA_MEM, "into a read-only mapping");
+		denied_write(vc, PR_VIOVA_MEM + PG, "into a read-only mapping");
 }
 
 static long status_kb(const char *field)

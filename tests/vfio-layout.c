@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Description: the file behind a VFIO mapping changes its layout while
- * the device holds it (truncate and extend, punch a hole), then the device
- * reads the mapping's IOVAs and, when the mapping is writable, writes new
- * blocks there.  The device must see the file as it is now (else
- * stale-read: it kept the orphaned pages), and its writes must reach the
- * file (else lost-write).  Blocks are judged against the operation's model
- * of the file, with the content before the change as the history.
+ * the device holds it (truncate and extend, punch a hole), the CPU writes
+ * a new generation into the file, then the device reads the mapping's
+ * IOVAs and, when the mapping is writable, writes another generation there. The
+ * device must see the file as it is now (else stale-read: it kept the orphaned
+ * pages), and its writes must reach the file (else lost-write).  Blocks are
+ * judged against the operation's model of the file, with the content before the
+ * change as the history.
  */
 #include <errno.h>
 #include <string.h>
@@ -44,6 +45,11 @@ static void control_and_change(struct pr_vcase *vc, struct pr_expect *cur,
 				strerror(-rc));
 	vc->c->op->model(&l);
 	vc->res->ops++;
+	/* generation 2 over the whole file, into its pages as they are now */
+	pr_vcase_stamp(vc, vc->scratch, 2, PR_W_PWRITE);
+	if (pwrite(vc->f.fd, vc->scratch, vc->f.len, 0) != (ssize_t)vc->f.len)
+		return pr_error(vc->res, errno, "pwrite: %s", strerror(errno));
+	pr_vcase_model(vc, cur, 2, 0);
 }
 
 static void traffic(struct pr_vcase *vc)
@@ -61,11 +67,11 @@ static void traffic(struct pr_vcase *vc)
 	pr_vcase_check(vc, buf, cur, prev, "device-read-after-change");
 	if (!*writable || vc->res->status == PR_ERROR)
 		return;
-	/* the device writes generation 2; the file must show it */
-	pr_vcase_stamp(vc, buf, 2, PR_W_RDMA);
+	/* the device writes generation 3; the file must show it */
+	pr_vcase_stamp(vc, buf, 3, PR_W_RDMA);
 	if (pr_vcase_copy(vc, PR_VIOVA_SCRATCH, PR_VIOVA_MEM, vc->f.len))
 		return;
-	pr_vcase_model(vc, dev, 2, 1);
+	pr_vcase_model(vc, dev, 3, 1);
 	if (pread(vc->f.fd, buf, vc->f.len, 0) != (ssize_t)vc->f.len)
 		return pr_error(vc->res, errno, "pread: %s", strerror(errno));
 	pr_vcase_check(vc, buf, dev, cur, "file-after-device-write");
