@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 for bin in "$top"/build/tests/*; do
-	[[ -f $bin && -x $bin ]] && suite_test_matches "${bin##*/}" "$glob" || continue
+	{ [[ -f $bin && -x $bin ]] && suite_test_matches "${bin##*/}" "$glob"; } || continue
 	if "$bin" --requires 2>/dev/null | cut -f2 | tr ',' '\n' | grep -qx vfio; then
 		echo 1
 		exit 0
