@@ -61,7 +61,7 @@ static const struct pr_variant variants[] = {
 	{},
 };
 static const struct pr_backing *const backings[] = {
-	&pr_backing_vfio_anon, &pr_backing_vfio_memfd, &pr_backing_pagecache,
+	&pr_backing_vfio_anon, &pr_backing_memfd, &pr_backing_pagecache,
 	&pr_backing_fsdax, NULL};
 static const char *const tags[] = {
 	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",

@@ -107,7 +107,7 @@ static const struct pr_variant variants[] = {
 	{},
 };
 static const struct pr_backing *const backings[] = {
-	&pr_backing_vfio_memfd, &pr_backing_pagecache, NULL};
+	&pr_backing_memfd, &pr_backing_pagecache, NULL};
 static const struct pr_layout_op *const ops[] = {&pr_op_truncate_extend,
 						 &pr_op_punch_hole, NULL};
 static const char *const tags[] = {

@@ -15,8 +15,6 @@
 #include "wdjoin.h"
 
 const struct pr_backing pr_backing_vfio_anon = {.name = "anon", .kind = "anon"};
-const struct pr_backing pr_backing_vfio_memfd = {.name = "memfd",
-						 .kind = "shmem"};
 
 static int mem_open(struct pr_vcase *vc, size_t len)
 {
@@ -25,18 +23,10 @@ static int mem_open(struct pr_vcase *vc, size_t len)
 	int rc;
 
 	*f = (struct pr_file){.fd = -1, .len = len, .id = 1};
-	if (b == &pr_backing_vfio_anon || b == &pr_backing_vfio_memfd) {
-		int anon = b == &pr_backing_vfio_anon;
-
-		if (!anon)
-			f->fd = memfd_create("pinrace-vfio", MFD_CLOEXEC);
-		if (!anon && (f->fd < 0 || ftruncate(f->fd, len)))
-			return -errno;
-		snprintf(f->path, sizeof(f->path), "%s",
-			 anon ? "anon" : "memfd");
+	if (b == &pr_backing_vfio_anon) {
+		snprintf(f->path, sizeof(f->path), "anon");
 		f->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			      anon ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED,
-			      f->fd, 0);
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (f->map == MAP_FAILED) {
 			f->map = NULL;
 			return -errno;
@@ -51,20 +41,16 @@ static int mem_open(struct pr_vcase *vc, size_t len)
 
 static void mem_close(struct pr_vcase *vc)
 {
-	const struct pr_backing *b = vc->c->backing;
 	struct pr_file *f = &vc->f;
 
-	if (b && b != &pr_backing_vfio_anon && b != &pr_backing_vfio_memfd) {
+	if (vc->c->backing != &pr_backing_vfio_anon) {
 		if (f->map || f->fd >= 0)
 			pr_file_close(f);
 		return;
 	}
 	if (f->map)
 		munmap(f->map, f->len);
-	if (f->fd >= 0)
-		close(f->fd);
 	f->map = NULL;
-	f->fd = -1;
 }
 
 int pr_vcase_open(struct pr_vcase *vc, struct pr_ctx *ctx,

@@ -23,8 +23,8 @@
 #define PR_VIOVA_NEVER 0x4000000ull /* never mapped by any case */
 #define PR_VFIO_DMA_TIMEOUT_MS 10000
 
-/* Memory that is not a file: anonymous private, and a memfd (shmem). */
-extern const struct pr_backing pr_backing_vfio_anon, pr_backing_vfio_memfd;
+/* Memory that is not a file: anonymous private (memfd: pr_backing_memfd). */
+extern const struct pr_backing pr_backing_vfio_anon;
 
 struct pr_vcase {
 	struct pr_ctx *ctx;
