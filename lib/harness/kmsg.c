@@ -80,12 +80,29 @@ int pr_kmsg_write(const char *fmt, ...)
 	return err;
 }
 
-int pr_kmsg_is_bad(const char *msg)
+/* IOMMU translation faults: Intel VT-d and AMD-Vi. */
+static const char *const iommu_patterns[] = {
+	"DMAR: [DMA ",
+	"IO_PAGE_FAULT",
+	NULL,
+};
+
+static int matches(const char *msg, const char *const *patterns)
 {
-	for (int i = 0; bad_patterns[i]; i++)
-		if (strstr(msg, bad_patterns[i]))
+	for (int i = 0; patterns[i]; i++)
+		if (strstr(msg, patterns[i]))
 			return 1;
 	return 0;
+}
+
+int pr_kmsg_is_iommu_fault(const char *msg)
+{
+	return matches(msg, iommu_patterns);
+}
+
+int pr_kmsg_is_bad(const char *msg)
+{
+	return matches(msg, bad_patterns);
 }
 
 static void append(char *buf, size_t len, const char *msg, size_t mlen)
@@ -121,6 +138,14 @@ static int parse_record(char *rec, uint64_t *seq, char **msg, size_t *mlen)
 int pr_kmsg_scan(struct pr_kmsg *k, uint64_t skip_seq, char *buf, size_t len,
 		 uint64_t *last_seq)
 {
+	return pr_kmsg_scan_match(k, pr_kmsg_is_bad, skip_seq, buf, len,
+				  last_seq);
+}
+
+int pr_kmsg_scan_match(struct pr_kmsg *k, int (*match)(const char *msg),
+		       uint64_t skip_seq, char *buf, size_t len,
+		       uint64_t *last_seq)
+{
 	char rec[8192];
 	int nbad = 0;
 
@@ -143,7 +168,7 @@ int pr_kmsg_scan(struct pr_kmsg *k, uint64_t skip_seq, char *buf, size_t len,
 			continue;
 		if (last_seq)
 			*last_seq = seq;
-		if (seq <= skip_seq || !pr_kmsg_is_bad(msg))
+		if (seq <= skip_seq || !match(msg))
 			continue;
 		nbad++;
 		if (buf)

@@ -29,5 +29,11 @@ int pr_kmsg_is_bad(const char *msg);
  */
 int pr_kmsg_scan(struct pr_kmsg *k, uint64_t skip_seq, char *buf, size_t len,
 		 uint64_t *last_seq);
+/* As pr_kmsg_scan(), for the records @match says yes to. */
+int pr_kmsg_scan_match(struct pr_kmsg *k, int (*match)(const char *msg),
+		       uint64_t skip_seq, char *buf, size_t len,
+		       uint64_t *last_seq);
+/* 1 if @msg is an IOMMU translation fault (VT-d DMAR, AMD-Vi). */
+int pr_kmsg_is_iommu_fault(const char *msg);
 
 #endif

@@ -19,6 +19,7 @@
 #include "kmsg.h"
 #include "pin.h"
 #include "pinrace.h"
+#include "edu.h"
 #include "verbs.h"
 
 struct probe {
@@ -28,8 +29,8 @@ struct probe {
 };
 
 static const char *const need_names[PR_NEED_NBITS] = {
-	"root",	   "rdma", "odp",      "dax",	  "scratch",
-	"reflink", "kmsg", "io_uring", "odirect", "secretmem",
+	"root", "rdma",	    "odp",     "dax",	    "scratch", "reflink",
+	"kmsg", "io_uring", "odirect", "secretmem", "vfio",
 };
 
 const char *pr_need_name(unsigned int bit)
@@ -229,11 +230,44 @@ SOURCE_PROBE(pr_uring_probe, io_uring)
 SOURCE_PROBE(pr_odirect_probe, odirect)
 SOURCE_PROBE(pr_secretmem_probe, secretmem)
 
+/*
+ * The device the setup bound to vfio-pci (the guest's edu; --host: the
+ * config's vfio_device): its group and container open, BAR0 maps, and it
+ * is an edu, the one DMA engine the cases drive.
+ */
+static int probe_vfio(struct probe *p, const struct pr_backing *b)
+{
+	const char *dev = getenv("PINRACE_VFIO_DEV");
+	struct pr_vfio v;
+	char err[300];
+	int rc;
+
+	(void)b;
+	if ((!dev || !*dev) && lacks("PINRACE_VFIO_DEV"))
+		return say(p, PR_SKIP, "no VFIO device: %s%s",
+			   lacks("PINRACE_VFIO_DEV"), "");
+	if (!dev || !*dev)
+		return say(
+			p, PR_SKIP,
+			"no VFIO device named in the config (vfio_device; $%s unset)%s",
+			"PINRACE_VFIO_DEV", "");
+	rc = pr_vfio_open(&v, dev, err, sizeof(err));
+	if (!rc && pr_edu_check(&v))
+		rc = say(
+			p, PR_SKIP,
+			"%s is not QEMU's edu device (PCI 1234:11e8): no DMA engine the cases can drive%s",
+			dev, "");
+	else if (rc)
+		rc = say(p, PR_ERROR, "%s%s", err, ""); /* named but broken */
+	pr_vfio_close(&v);
+	return rc;
+}
+
 typedef int (*probe_fn)(struct probe *, const struct pr_backing *);
 static const probe_fn probes[PR_NEED_NBITS] = {
 	probe_root,    probe_rdma,	probe_odp,  probe_dax,
 	probe_scratch, probe_reflink,	probe_kmsg, probe_io_uring,
-	probe_odirect, probe_secretmem,
+	probe_odirect, probe_secretmem, probe_vfio,
 };
 
 /* Per-backing bits are cached per backing; the rest once. */

@@ -20,7 +20,8 @@ enum {
 	PR_NEED_IO_URING = 1u << 7,  /* io_uring with fixed buffers */
 	PR_NEED_ODIRECT = 1u << 8,   /* O_DIRECT in the page-cache directory */
 	PR_NEED_SECRETMEM = 1u << 9, /* memfd_secret() */
-	PR_NEED_NBITS = 10
+	PR_NEED_VFIO = 1u << 10,     /* $PINRACE_VFIO_DEV opens through VFIO */
+	PR_NEED_NBITS = 11
 };
 
 struct pr_case;

@@ -13,6 +13,7 @@ static const char *const finding_names[PR_NFINDING] = {
 	[PR_F_NONE] = "none",
 	[PR_F_REFUSED] = "refused",
 	[PR_F_KERNEL_WARNING] = "kernel-warning",
+	[PR_F_IOMMU_FAULT] = "iommu-fault",
 	[PR_F_DMABUF_PINNED] = "dmabuf-pinned",
 	[PR_F_PIN_LEAK] = "pin-leak",
 	[PR_F_ACCOUNTING] = "accounting",

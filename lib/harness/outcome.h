@@ -22,6 +22,10 @@ enum pr_finding {
 	PR_F_REFUSED, /* the kernel refused a call: protection, not corruption
 		       */
 	PR_F_KERNEL_WARNING,
+	/* The IOMMU faulted a device access the case did not aim at an
+	 * unmapped IOVA (lib/vfio): the device was denied mapped memory, or
+	 * the self-test's injected DMA to a never-mapped IOVA was caught. */
+	PR_F_IOMMU_FAULT,
 	/* A registration the kernel should refuse took hold: a dma-buf
 	 * mapping (no struct-page memory to pin) became an MR. */
 	PR_F_DMABUF_PINNED,

@@ -98,16 +98,16 @@ modprobe_pinrace() { modprobe -d "$MODROOT" -C /run/pinrace/modprobe.d "$@"; }
 
 ESSENTIAL_MODULES=(rdma_rxe ib_uverbs nd_e820 nd_pmem xfs)
 # nfit after nd_e820: the memmap= regions are registered first (region0, 1).
-ALL_MODULES=(crc32_generic "${ESSENTIAL_MODULES[@]}" nfit dax_pmem device_dax rdma_ucm ext4 btrfs loop udmabuf dummy veth)
+ALL_MODULES=(crc32_generic "${ESSENTIAL_MODULES[@]}" nfit dax_pmem device_dax rdma_ucm ext4 btrfs loop udmabuf dummy veth vfio vfio_iommu_type1 vfio_pci)
 # The setup pieces, the modules each needs and the variables that name
 # what it provides. A module the kernel does not have (absent, not built
 # in) leaves the piece out: its variables empty, the tests needing them
 # skip naming the module and its option. A module that fails to load is
 # broken setup.
 declare -A PIECE_MODULES=([rdma]="rdma_rxe ib_uverbs" [pmem]="nd_e820 nd_pmem xfs" [nvdimm]="nfit"
-	[devdax]="device_dax")
+	[devdax]="device_dax" [vfio]="vfio vfio_iommu_type1 vfio_pci")
 declare -A PIECE_VARS=([rdma]="PINRACE_RDMA_DEV" [pmem]="PINRACE_DAX_DIR PINRACE_PAGECACHE_DIR PINRACE_XFS_DIR"
-	[nvdimm]="PINRACE_DAX_NVDIMM_DIR PINRACE_DAX_EXT4_DIR PINRACE_DEVDAX" [devdax]="PINRACE_DEVDAX")
+	[nvdimm]="PINRACE_DAX_NVDIMM_DIR PINRACE_DAX_EXT4_DIR PINRACE_DEVDAX" [devdax]="PINRACE_DEVDAX" [vfio]="PINRACE_VFIO_DEV")
 declare -A MISSING=()
 export PINRACE_LACKS_FILE=/run/pinrace/lacks.env
 
@@ -200,7 +200,7 @@ write_manifest() {
 		section "pmem" ls -l /dev/pmem* /dev/dax*
 		section "nvdimm namespaces" ndctl list -RNu
 		echo
-		env | grep -E '^PINRACE_(DAX|DEVDAX|PAGECACHE)' | sort
+		env | grep -E '^PINRACE_(DAX|DEVDAX|PAGECACHE|VFIO)' | sort
 		section "modules" lsmod
 	} >"$RESULTS/manifest.txt"
 }
@@ -259,6 +259,33 @@ nvdimm_up() {
 	set +a
 }
 
+# The edu DMA device (vm.sh adds it with the IOMMU when IOMMU=1) bound to
+# vfio-pci: PINRACE_VFIO_DEV. Without the IOMMU the vfio tests skip saying
+# the run did not ask for it; a kernel without VFIO, naming the module.
+vfio_up() {
+	local d bdf=''
+	[ "${IOMMU:-0}" = 1 ] || {
+		# not a lack of the kernel: the skip reason only, not lacks.txt
+		printf 'PINRACE_VFIO_DEV_LACKS=%q\n' "the guest was booted without the IOMMU (no selected test needs vfio)" >>"$PINRACE_LACKS_FILE"
+		return 0
+	}
+	[ -z "${MISSING[vfio]:-}" ] || { piece vfio true; return 0; }
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor" "$d/device" 2>/dev/null | tr '\n' ' ')" = "0x1234 0x11e8 " ] && bdf=${d##*/}
+	done
+	[ -n "$bdf" ] || setup_failed "no edu device (PCI 1234:11e8) although vm.sh added one"
+	[ -e "/sys/bus/pci/devices/$bdf/iommu_group" ] || {
+		lacks PINRACE_VFIO_DEV "edu $bdf has no IOMMU group: the kernel did not enable the IOMMU (intel_iommu=on)" unset 2>>"$SETUP_LOG"
+		return 0
+	}
+	step sh -c "echo vfio-pci >/sys/bus/pci/devices/$bdf/driver_override &&
+		echo $bdf >/sys/bus/pci/drivers_probe &&
+		test \"\$(basename \$(readlink /sys/bus/pci/devices/$bdf/driver))\" = vfio-pci" ||
+		setup_failed "binding edu $bdf to vfio-pci failed"
+	export PINRACE_VFIO_DEV=$bdf
+	log "edu $bdf bound to vfio-pci, IOMMU group $(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu_group")")"
+}
+
 main() {
 	early_mounts || setup_failed "cannot mount proc/sys/dev or the 9p results share"
 	[ -r "$PRIV/results/.guest-env" ] || setup_failed "no .guest-env in the results share"
@@ -281,6 +308,7 @@ main() {
 	step bash "$PROJECT/setup/host/scratchfs.sh" up ||
 		setup_failed "the ext4, btrfs and tmpfs filesystems of the matrix failed"
 	nvdimm_up
+	vfio_up
 	export PINRACE_XFS_DIR=/mnt/pagecache PINRACE_EXT4_DIR=/mnt/ext4
 	export PINRACE_BTRFS_DIR=/mnt/btrfs PINRACE_TMPFS_DIR=/mnt/tmpfs
 	# What the kernel lacks: emptied variables and the reasons (lacks.sh).

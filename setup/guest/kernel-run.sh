@@ -185,7 +185,8 @@ boot() {
 		mapfile -t env_prefix < <(guest_env)
 		local out=("$kdir/vm.log")
 		[ "${PINRACE_VERBOSE:-0}" = 1 ] && out=(/dev/stderr)
-		bash "$top/setup/guest/vm.sh" --kver "$KVER" --kimage "$KIMAGE" \
+		PINRACE_IOMMU=${PINRACE_IOMMU:-$(bash "$top/setup/guest/iommu-need.sh" "${tests_args[@]}")} \
+			bash "$top/setup/guest/vm.sh" --kver "$KVER" --kimage "$KIMAGE" \
 			--modroot "$MODROOT" --kpkg "${KPKG:-}" --results "$kdir" \
 			--timeout "$timeout" -- "${env_prefix[@]}" "${cmd[@]}" >/dev/null 2>>"${out[0]}" &
 	fi

@@ -25,6 +25,11 @@
 # PINRACE_KVM_BOOT_TIMEOUT, default 60 s) is booted again under TCG, said in
 # one line and written to PINRACE_ACCEL_FILE, so the run's later boots use
 # TCG too. DIR/accel names the accelerator of the last boot.
+# PINRACE_IOMMU=1 (kernel-run.sh sets it when a selected test needs "vfio":
+# setup/guest/iommu-need.sh) adds an emulated IOMMU with interrupt remapping
+# (intel-iommu on q35, kernel-irqchip=split; intel_iommu=on iommu=pt, so
+# the guest's own devices keep identity mappings) and QEMU's edu DMA device,
+# which guest-init.sh binds to vfio-pci.
 # PINRACE_SMP (2), PINRACE_KERNEL_ARGS (appended to the kernel command line) and
 # PINRACE_QEMU (qemu-system-x86_64) adjust the machine. --kpkg (else $KPKG,
 # else what kernel.sh recorded in MODROOT) names the kernel in the manifest.
@@ -117,6 +122,7 @@ fi
 	printf 'PROJECT=%q\nMODROOT=%q\nRESULTS=%q\nKVER=%q\nKPKG=%q\nQEMU_VERSION=%q\n' \
 		"$project" "$modroot" "$results" "$kver" "$kpkg" "$("$QEMU" --version | head -n1)"
 	printf 'NVDIMM_MIB=%q\n' "$nvdimm_mib"
+	printf 'IOMMU=%q\n' "${PINRACE_IOMMU:-0}"
 } >"$results/.guest-env"
 
 # Guest RAM below 4G is 2G on q35 once -m is over 2.75G; the rest of -m sits
@@ -136,7 +142,17 @@ fi
 case $accel in kvm | tcg) ;; *) die 2 "PINRACE_ACCEL wants kvm or tcg, got '$accel'" ;; esac
 
 # The NVDIMM sits in the hotplug area above RAM: one slot, maxmem covering it.
-machine=q35 memory=${total_mib}M nvdimm_args=() nvdimm_file=''
+machine=q35 memory=${total_mib}M nvdimm_args=() nvdimm_file='' iommu_args=()
+case ${PINRACE_IOMMU:-0} in
+0) ;;
+1)
+	machine+=,kernel-irqchip=split
+	# shellcheck disable=SC2054 # commas inside QEMU option values
+	iommu_args=(-device intel-iommu,intremap=on -device edu)
+	cmdline+=" intel_iommu=on iommu=pt"
+	;;
+*) die 2 "PINRACE_IOMMU wants 0 or 1, got '$PINRACE_IOMMU'" ;;
+esac
 if [ "$nvdimm_mib" -gt 0 ]; then
 	nvdimm_dir=${PINRACE_NVDIMM_DIR:-/var/tmp}
 	nvdimm_file=$(mktemp "$nvdimm_dir/pinrace-nvdimm-XXXXXX.img") ||
@@ -156,7 +172,7 @@ set_qemu_cmd() {
 	# shellcheck disable=SC2054 # commas inside QEMU option values
 	qemu_cmd=(
 		"$QEMU" -machine "$machine,accel=$accel" -cpu "$cpu" -smp "${PINRACE_SMP:-2}" -m "$memory"
-		"${nvdimm_args[@]}"
+		"${iommu_args[@]}" "${nvdimm_args[@]}"
 		-nographic -no-reboot -monitor none -nic none
 		-serial "file:$results/console.log"
 		-kernel "$kimage" -initrd "$initrd" -append "$cmdline"

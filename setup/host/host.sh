@@ -17,7 +17,7 @@
 # 4. Exports PINRACE_RDMA_DEV, PINRACE_RDMA_PORT, PINRACE_XFS_DIR,
 #    PINRACE_EXT4_DIR, PINRACE_BTRFS_DIR, PINRACE_TMPFS_DIR,
 #    PINRACE_PAGECACHE_DIR, PINRACE_DAX_DIR (and PINRACE_DAX_NVDIMM_DIR or
-#    PINRACE_DAX_EXT4_DIR by its filesystem), PINRACE_DEVDAX,
+#    PINRACE_DAX_EXT4_DIR by its filesystem), PINRACE_DEVDAX, PINRACE_VFIO_DEV (vfio_device),
 #    PINRACE_TMP_DIR (the page-cache scratch: nothing goes to /tmp),
 #    PINRACE_PMEM_DEVICES (what may be reconfigured), PINRACE_PEER,
 #    PINRACE_PRESSURE_RDMA_ADDR and PINRACE_HOST_CONF, and unsets every
@@ -67,7 +67,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	[[ $line =~ ^[[:space:]]*([a-z][a-z0-9_]*)[[:space:]]*=[[:space:]]*([^[:space:]].*[^[:space:]]|[^[:space:]])[[:space:]]*$ ]] ||
 		die 2 "$conf:$n: not 'key = value': $line"
 	k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
-	case " $SCRATCH_KEYS rdma_device rdma_port pagecache devdax peer pressure_rdma_addr " in
+	case " $SCRATCH_KEYS rdma_device rdma_port pagecache devdax peer pressure_rdma_addr vfio_device " in
 	*" $k "*)
 		[ -z "${cfg[$k]+set}" ] || die 2 "$conf:$n: $k given twice"
 		cfg[$k]=$v
@@ -111,6 +111,15 @@ for kv in "${pmem[@]}"; do
 	fi
 done
 
+# A PCI device for the vfio tests: only the one named, and only if it is
+# bound to vfio-pci already (the suite binds nothing on a lab host).
+if [ -n "${cfg[vfio_device]:-}" ]; then
+	vd=/sys/bus/pci/devices/${cfg[vfio_device]}
+	[ -e "$vd" ] || die 2 "$conf: vfio_device ${cfg[vfio_device]}: no such PCI device (want DOMAIN:BUS:SLOT.FN, as lspci -D prints)"
+	[ "$(basename "$(readlink "$vd/driver" 2>/dev/null)")" = vfio-pci ] ||
+		die 2 "$conf: vfio_device ${cfg[vfio_device]} is not bound to vfio-pci (echo vfio-pci >$vd/driver_override; echo ${cfg[vfio_device]} >/sys/bus/pci/drivers_probe)"
+fi
+
 # --- the device and the peer -------------------------------------------------
 
 check_rdma
@@ -129,7 +138,7 @@ fi
 
 UNSET="RDMA_DEV RDMA_PORT XFS_DIR EXT4_DIR BTRFS_DIR TMPFS_DIR PAGECACHE_DIR DAX_DIR
 	DAX_NVDIMM_DIR DAX_EXT4_DIR DEVDAX TMP_DIR PMEM_DEVICES PEER NETNS PEER_NETNS
-	PEER_NETDEV PEER_ADDR PRESSURE_RDMA_ADDR SELFTEST_CRASH"
+	PEER_NETDEV PEER_ADDR PRESSURE_RDMA_ADDR SELFTEST_CRASH VFIO_DEV"
 for v in $UNSET; do unset "PINRACE_$v"; done
 export PINRACE_HOST_CONF=$conf PINRACE_RDMA_DEV=${cfg[rdma_device]}
 setenv() { [ -z "$2" ] || export "$1=$2"; }
@@ -144,6 +153,7 @@ dax_fs=$([ -z "${cfg[scratch_fsdax]:-}" ] || findmnt -n -o FSTYPE -T "${cfg[scra
 [ "$dax_fs" != ext4 ] || setenv PINRACE_DAX_EXT4_DIR "${cfg[scratch_fsdax]}"
 setenv PINRACE_DAX_EXT4_DIR "${cfg[scratch_fsdax_ext4]:-${PINRACE_DAX_EXT4_DIR:-}}"
 setenv PINRACE_DEVDAX "${cfg[devdax]:-}"
+setenv PINRACE_VFIO_DEV "${cfg[vfio_device]:-}"
 for fs in $pc xfs ext4 btrfs tmpfs; do
 	[ -z "${cfg[scratch_$fs]:-}" ] || { setenv PINRACE_PAGECACHE_DIR "${cfg[scratch_$fs]}" && break; }
 done
