@@ -4,7 +4,8 @@
  * buffers aren't normal memory, expecting that you can use them like that
  * (like calling get_user_pages works) cannot be guaranteed").  Create a
  * dma-buf from udmabuf (a sealed memfd) or from the system dma-heap, mmap
- * it and try ibv_reg_mr on the mapping: a refusal is correct, an MR that
+ * it and try to pin the mapping through each pin source (ibv_reg_mr,
+ * io_uring fixed buffers, vmsplice): a refusal is correct, a pin that
  * takes hold is a dmabuf-pinned finding, reported with the vma's flags.
  * The supported path, ibv_reg_dmabuf_mr on the dma-buf fd, must move
  * verified data where the provider offers it.
@@ -15,12 +16,14 @@
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "mrmode.h"
+#include "pin.h"
 #include "pinrace.h"
 #include "smaps.h"
 #include "verbs.h"
@@ -47,6 +50,8 @@ struct dmb {
 	size_t len;
 	struct pr_rdma rdma;
 	struct ibv_mr *mr;
+	struct pr_pin pin; /* a pin source other than RDMA */
+	void *buf;	   /* its device side */
 };
 
 /* udmabuf: a memfd sealed against shrinking, its pages as a dma-buf. */
@@ -162,7 +167,32 @@ static void traffic(struct dmb *m)
 	cpu_access(m, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 }
 
-static void reg_mapping(struct dmb *m, int access)
+/* A pin source other than RDMA: its pinning call on the mapping. */
+static void pin_mapping(struct dmb *m, const struct pr_mr_mode *mode,
+			const char *flags)
+{
+	const char *src = m->v->src->name;
+	char err[256] = "";
+	int rc;
+
+	m->buf = calloc(1, m->len);
+	if (!m->buf)
+		return pr_error(m->res, ENOMEM, "the device buffer");
+	rc = pr_pin_attach(&m->pin, mode, m->map, m->len, m->buf, err,
+			   sizeof(err));
+	if (rc == PR_PIN_BROKEN)
+		return pr_error(m->res, 0, "%s", err);
+	if (rc)
+		return pr_refused(
+			m->res, -rc,
+			"%s on the %s mapping refused: %s (VmFlags: %s)",
+			mode->ops->call, src, strerrorname_np(-rc), flags);
+	pr_fail(m->res, PR_F_DMABUF_PINNED,
+		"%s pinned the pages of a %s mapping (VmFlags: %s)",
+		mode->ops->call, src, flags);
+}
+
+static void reg_mapping(struct dmb *m, const struct pr_mr_mode *mode)
 {
 	const char *src = m->v->src->name;
 	char flags[256] = "?";
@@ -170,7 +200,9 @@ static void reg_mapping(struct dmb *m, int access)
 
 	pr_smaps_field(m->map, "VmFlags", flags, sizeof(flags));
 	pr_diag("%s mapping VmFlags: %s", src, flags);
-	m->mr = pr_rdma_reg(&m->rdma, m->map, m->len, access, &err);
+	if (mode->ops)
+		return pin_mapping(m, mode, flags);
+	m->mr = pr_rdma_reg(&m->rdma, m->map, m->len, mode->access, &err);
 	if (!m->mr)
 		return pr_refused(
 			m->res, err,
@@ -215,9 +247,17 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	char err[256];
 	int rc;
 
+	if (m.v->by_fd && c->mr->ops) {
+		pr_skip(res,
+			"ibv_reg_dmabuf_mr is RDMA's: %s has no dma-buf import",
+			c->mr->name);
+		return;
+	}
 	if (make_dmabuf(&m))
 		goto out;
-	rc = pr_rdma_open(&m.rdma, ctx->rdma_dev, m.len, err, sizeof(err));
+	rc = c->mr->ops ? 0
+			: pr_rdma_open(&m.rdma, ctx->rdma_dev, m.len, err,
+				       sizeof(err));
 	if (rc) {
 		pr_error(res, -rc, "%s", err);
 		goto out;
@@ -225,8 +265,10 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 	if (m.v->by_fd)
 		reg_fd(&m, c->mr->access);
 	else
-		reg_mapping(&m, c->mr->access);
+		reg_mapping(&m, c->mr);
 out:
+	pr_pin_detach(&m.pin);
+	free(m.buf);
 	if (m.mr)
 		ibv_dereg_mr(m.mr);
 	if (m.rdma.ctx)
@@ -239,7 +281,7 @@ out:
 
 #define V(n, s, f)                                                             \
 	{                                                                      \
-		n, PR_NEED_RDMA, &(const struct dmb_variant)                   \
+		n, 0, &(const struct dmb_variant)                              \
 		{                                                              \
 			s, f                                                   \
 		}                                                              \
@@ -252,7 +294,8 @@ static const struct pr_variant variants[] = {
 	{},
 };
 
-static const struct pr_mr_mode *const mrs[] = {&pr_mr_pinned_rw, NULL};
+static const struct pr_mr_mode *const mrs[] = {
+	&pr_mr_pinned_rw, &pr_mr_uring_fixed, &pr_mr_vmsplice, NULL};
 static const char *const tags[] = {
 	"f7254e043ff1 udmabuf: use vmf_insert_pfn and VM_PFNMAP for handling mmap",
 	NULL,
@@ -261,7 +304,6 @@ static const char *const tags[] = {
 static const struct pr_test test = {
 	.name = "dmabuf-pin",
 	.desc = "ibv_reg_mr on a dma-buf mapping must be refused; ibv_reg_dmabuf_mr moves verified data",
-	.needs = PR_NEED_RDMA,
 	.tags = tags,
 	.mrs = mrs,
 	.variants = variants,
