@@ -147,7 +147,7 @@ error_record() {
 		--arg role "$role" --argjson kmsg "$kmsg" --argjson x "$extra" '
 		def q: tojson;
 		{kernel: $k, device: null, test: $t, case: $c, role: $role, status: "error",
-		 finding: $f, errno: null, backing: "none", fs: null, mr: "none", op: null,
+		 finding: $f, errno: null, backing: "none", fs: null, mr: "none", source: "none", op: null,
 		 variant: null, detail: $why, blocks: 0, counts: {}, first_bad: -1, seed: null,
 		 run_seed: null, ops: 0, xfers: 0, ms: 0, killed_by: null, expected: null,
 		 commit: null, hang: null, boot: null, log: null, kmsg: $kmsg} + $x
