@@ -27,11 +27,7 @@ nprot=$(q 'map(select(protection)) | group_by([.test, .errno]) | length')
 # "test/case" of every self-test, and the same as matrix.txt's columns.
 selfnames=$(q '.[] | select(role == "selftest") | "\(.test)/\(.case)"' | sort -u)
 
-prof=$(mktemp -d)
-trap 'rm -rf "$prof"' EXIT
-dom=$(timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-	--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
-	--dump-dom "file://$run/report.html" 2>/dev/null)
+dom=$(report_dom "$run/report.html")
 # The lines of one table of the DOM.
 table() { awk -v id="<table id=\"$1\">" 'index($0, id) { f = 1 } f { print } f && /<\/table>/ { exit }' <<<"$dom"; }
 

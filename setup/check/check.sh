@@ -100,26 +100,11 @@ synth_run() { # DIR KERNEL_DIR JSONL [SED_SCRIPT]
 	printf 'exit: 0\nboots: 1\n' >"$1/$2/status.txt"
 }
 
-# The DOM of FILE as headless Chromium builds it (a fresh profile each time).
-prof=''
-trap '[ -z "$prof" ] || rm -rf "$prof"' EXIT
-chromium_dom() {
-	local rc
-	prof=$(mktemp -d)
-	timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-		--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
-		--dump-dom "file://$1" 2>/dev/null
-	rc=$?
-	rm -rf "$prof"
-	prof=''
-	return $rc
-}
-
 # RUN's report.html in Chromium: the matrix has a row per test of the run.
 check_report() { # RUN WHAT
 	local dom want got
 	want=$(run_records "$1" | jq -s 'group_by(.role) | map(map(.test) | unique | length) | add // 0')
-	dom=$(chromium_dom "$1/report.html")
+	dom=$(report_dom "$1/report.html")
 	got=$(grep -o '<tr class="test">' <<<"$dom" | wc -l)
 	grep -q '<table id="matrix">' <<<"$dom" && [ "$got" -eq "$want" ] && [ "$want" -gt 0 ]
 	verdict $? "$2: report.html in headless Chromium: table#matrix with $got of $want test rows"
@@ -128,7 +113,7 @@ check_report() { # RUN WHAT
 # RUN's junit.xml parses in Chromium; skips and xfails are <skipped>.
 check_junit() { # RUN WHAT
 	local dom xf sk
-	dom=$(chromium_dom "$1/junit.xml")
+	dom=$(report_dom "$1/junit.xml")
 	xf=$(run_records "$1" | jq -s 'map(select(.role == "kernel" and .status == "xfail")) | length')
 	sk=$(run_records "$1" | jq -s 'map(select(.role == "kernel" and (.status == "skip" or .status == "xfail"))) | length')
 	[ -n "$dom" ] && ! grep -q parsererror <<<"$dom" &&

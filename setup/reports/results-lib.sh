@@ -120,6 +120,18 @@ def broken_line: detectors.missed as $m
 	     | .[0:5] | join(", ")) + (if ($m | length) > 5 then ", ..." else "" end) end;
 '
 
+# The DOM of an HTML or XML report as headless Chromium builds it (a
+# throw-away profile, removed when Chromium ends).
+report_dom() { # FILE
+	(
+		prof=$(mktemp -d)
+		trap 'rm -rf "$prof"' EXIT
+		timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+			--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
+			--dump-dom "file://$1" 2>/dev/null
+	)
+}
+
 with_role() { jq -c "$RESULTS_JQ"' . + {role: role}'; }
 
 run_records() {
