@@ -2,7 +2,7 @@
 /*
  * Description: a real device DMAs through an IOMMU into pinned user
  * memory.  The memory (anonymous, memfd, a page-cache file, an fsdax
- * file) is mapped for the device with VFIO_IOMMU_MAP_DMA (type1 pins it
+ * file, a device-DAX range) is mapped for the device with VFIO_IOMMU_MAP_DMA (type1 pins it
  * long-term), read-only or writable; QEMU's edu engine copies its blocks
  * to a scratch IOVA, and with a writable mapping copies new blocks back.
  * Every block is judged by its header.  A refused mapping is a
@@ -62,7 +62,7 @@ static const struct pr_variant variants[] = {
 };
 static const struct pr_backing *const backings[] = {
 	&pr_backing_vfio_anon, &pr_backing_memfd, &pr_backing_pagecache,
-	&pr_backing_fsdax, NULL};
+	&pr_backing_fsdax, &pr_backing_devdax, NULL};
 static const char *const tags[] = {
 	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
 	NULL,
@@ -70,7 +70,7 @@ static const char *const tags[] = {
 
 static const struct pr_test test = {
 	.name = "vfio-dma",
-	.desc = "device DMA through the IOMMU into VFIO-pinned anon, memfd, page-cache and fsdax memory",
+	.desc = "device DMA through the IOMMU into VFIO-pinned anon, memfd, page-cache, fsdax and device-DAX memory",
 	.needs = PR_NEED_VFIO | PR_NEED_KMSG,
 	.timeout = 60,
 	.tags = tags,

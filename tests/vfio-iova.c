@@ -7,13 +7,19 @@
  * mapping, must be faulted by the IOMMU (read from the kernel log) with no
  * byte reaching the page; map/unmap churn with overlapping and invalid
  * ranges must leave the FOLL_PIN counters and VmPin/VmLck where they
- * started.  The self-test makes the device write to an IOVA that was never
- * mapped: the fault detector must report it.
+ * started; without CAP_IPC_LOCK a mapping past RLIMIT_MEMLOCK must be
+ * refused; an unmap while the device's write is in flight must leave the
+ * write faulted, not landed.  The self-test makes the device write to an IOVA
+ * that was never mapped: the fault detector must report it.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "vcase.h"
 #include "vmstat.h"
@@ -160,17 +166,6 @@ static void dma_after_unmap(struct pr_vcase *vc)
 	denied_write(vc, PR_VIOVA_MEM, "to an IOVA after its unmap");
 }
 
-static void write_read_only(struct pr_vcase *vc)
-{
-	if (pr_vcase_map_mem(vc, 0))
-		return;
-	/* page 0 is read; page 1, which the IOMMU has not cached (QEMU
-	 * denies a write that hits its IOTLB silently), is written */
-	read_back(vc, PR_VIOVA_MEM, vc->bs, "control-read");
-	if (vc->res->status == PR_PASS)
-		denied_write(vc, PR_VIOVA_MEM + PG, "into a read-only mapping");
-}
-
 static long status_kb(const char *field)
 {
 	char line[256];
@@ -183,6 +178,151 @@ static long status_kb(const char *field)
 	if (f)
 		fclose(f);
 	return kb;
+}
+
+/*
+ * The device's write is in flight (started, not yet run: QEMU runs an edu
+ * transfer from a 100 ms timer) when the IOVA is unmapped.  The unmap
+ * unpins the page at once; the transfer must then be faulted with no byte
+ * reaching the page, which is no longer the device's.
+ */
+static void unmap_in_flight(struct pr_vcase *vc)
+{
+	size_t len = vc->bs < PR_EDU_MAX_XFER ? vc->bs : PR_EDU_MAX_XFER;
+	char line[300];
+	int rc, busy, n;
+
+	if (pr_vcase_map_mem(vc, 1))
+		return;
+	read_back(vc, PR_VIOVA_MEM, vc->bs, "control-read");
+	if (vc->res->status != PR_PASS)
+		return;
+	/* generation 2 into the device's buffer, then aimed at the page */
+	pr_vcase_stamp(vc, vc->scratch, 2, PR_W_RDMA);
+	rc = pr_edu_dma(&vc->v, PR_VIOVA_SCRATCH, 0, len, 0,
+			PR_VFIO_DMA_TIMEOUT_MS);
+	if (!rc)
+		rc = pr_edu_start(&vc->v, PR_VIOVA_MEM, 0, len, 1,
+				  PR_VFIO_DMA_TIMEOUT_MS);
+	if (rc)
+		return pr_error(vc->res, -rc, "edu DMA: %s", strerror(-rc));
+	rc = pr_vfio_unmap(&vc->v, PR_VIOVA_MEM, vc->f.len, NULL);
+	busy = pr_edu_busy(&vc->v);
+	if (!rc)
+		rc = pr_edu_wait(&vc->v, PR_VIOVA_MEM, len, 1,
+				 PR_VFIO_DMA_TIMEOUT_MS);
+	if (rc)
+		return pr_error(vc->res, -rc, "unmap or DMA wait: %s",
+				strerror(-rc));
+	vc->res->xfers += 2;
+	vc->res->ops++;
+	if (!busy)
+		return pr_skip(
+			vc->res,
+			"inconclusive: the device's write was done before the unmap returned");
+	n = pr_vcase_faults(vc, PR_VIOVA_MEM, PR_VIOVA_MEM + len, FAULT_WAIT_MS,
+			    line, sizeof(line));
+	pr_vcase_check(vc, vc->f.map, gen1, NULL, "page-after-unmap-in-flight");
+	if (n < 0)
+		return pr_error(vc->res, -n, "reading the kernel log: %s",
+				strerror(-n));
+	if (vc->res->status != PR_PASS)
+		return;
+	if (!n)
+		return pr_error(
+			vc->res, 0,
+			"no IOMMU fault logged within %d ms for the write that was in flight at the unmap, and no byte reached the page",
+			FAULT_WAIT_MS);
+	pr_note(vc->res,
+		"the unmap returned with the device's write in flight; the IOMMU faulted it (%s) and no byte reached the page",
+		line);
+}
+
+/* CAP_IPC_LOCK in this thread's effective set: on (1) or off (0). */
+static int cap_ipc_lock(int on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	if (on)
+		d[0].effective |= 1u << CAP_IPC_LOCK;
+	else
+		d[0].effective &= ~(1u << CAP_IPC_LOCK);
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+/*
+ * Without CAP_IPC_LOCK, type1 charges mappings to locked_vm against
+ * RLIMIT_MEMLOCK: a mapping within the limit is done, the next one past it
+ * must be refused (ENOMEM), and VmLck must come back when all is unmapped.
+ */
+static void memlock_limit(struct pr_vcase *vc)
+{
+	size_t half = vc->f.len / 2;
+	struct rlimit old, lim;
+	long base, within;
+	int rc, over;
+
+	base = status_kb("VmLck:"); /* f's pages are there: stamped */
+	if (base < 0 || getrlimit(RLIMIT_MEMLOCK, &old))
+		return pr_error(vc->res, errno,
+				"reading VmLck or RLIMIT_MEMLOCK");
+	lim = old;
+	lim.rlim_cur = base * 1024 + half; /* room for one half, not both */
+	if (old.rlim_max != RLIM_INFINITY && lim.rlim_cur > old.rlim_max)
+		return pr_skip(vc->res,
+			       "RLIMIT_MEMLOCK's hard limit is too low");
+	rc = cap_ipc_lock(0);
+	if (rc)
+		return pr_error(vc->res, -rc, "dropping CAP_IPC_LOCK: %s",
+				strerror(-rc));
+	if (setrlimit(RLIMIT_MEMLOCK, &lim)) {
+		rc = -errno;
+		cap_ipc_lock(1);
+		return pr_error(vc->res, -rc, "setrlimit: %s", strerror(-rc));
+	}
+	rc = pr_vfio_map(&vc->v, vc->f.map, PR_VIOVA_MEM, half, 1);
+	within = status_kb("VmLck:");
+	over = rc ? rc
+		  : pr_vfio_map(&vc->v, (char *)vc->f.map + half,
+				PR_VIOVA_MEM + half, half, 1);
+	setrlimit(RLIMIT_MEMLOCK, &old);
+	cap_ipc_lock(1);
+	if (rc)
+		return pr_error(
+			vc->res, -rc,
+			"a mapping within RLIMIT_MEMLOCK (%llu bytes): %s",
+			(unsigned long long)lim.rlim_cur, strerror(-rc));
+	vc->res->ops += 2;
+	read_back(vc, PR_VIOVA_MEM, half, "within-the-limit");
+	pr_vfio_unmap(&vc->v, PR_VIOVA_MEM, vc->f.len, NULL);
+	if (!over)
+		pr_fail(vc->res, PR_F_ACCOUNTING,
+			"a mapping past RLIMIT_MEMLOCK (%llu bytes, VmLck %ld kB) was accepted without CAP_IPC_LOCK",
+			(unsigned long long)lim.rlim_cur, within);
+	else
+		pr_note(vc->res,
+			"limit %llu bytes without CAP_IPC_LOCK: a mapping of %zu bytes done (VmLck %ld -> %ld kB), the next refused: %s",
+			(unsigned long long)lim.rlim_cur, half, base, within,
+			strerrorname_np(-over));
+	if (status_kb("VmLck:") != base)
+		pr_fail(vc->res, PR_F_ACCOUNTING,
+			"VmLck %ld -> %ld kB after unmapping everything", base,
+			status_kb("VmLck:"));
+}
+
+static void write_read_only(struct pr_vcase *vc)
+{
+	if (pr_vcase_map_mem(vc, 0))
+		return;
+	/* page 0 is read; page 1, which the IOMMU has not cached (QEMU
+	 * denies a write that hits its IOTLB silently), is written */
+	read_back(vc, PR_VIOVA_MEM, vc->bs, "control-read");
+	if (vc->res->status == PR_PASS)
+		denied_write(vc, PR_VIOVA_MEM + PG, "into a read-only mapping");
 }
 
 struct acct {
@@ -314,6 +454,8 @@ static const struct pr_variant variants[] = {
 	V("unmap-span-partial", unmap_span_partial),
 	V("unmap-span-whole", unmap_span_whole),
 	V("dma-after-unmap", dma_after_unmap),
+	V("unmap-in-flight", unmap_in_flight),
+	V("memlock-limit", memlock_limit),
 	V("write-read-only", write_read_only),
 	V("churn", churn),
 	V("selftest-never-mapped", never_mapped),

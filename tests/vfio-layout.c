@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Description: the file behind a VFIO mapping changes its layout while
- * the device holds it (truncate and extend, punch a hole), the CPU writes
+ * the device holds it (truncate and extend, punch a hole, zero or collapse
+ * a range, reflink another file's blocks over it), the CPU writes
  * a new generation into the file, then the device reads the mapping's
  * IOVAs and, when the mapping is writable, writes another generation there. The
  * device must see the file as it is now (else stale-read: it kept the orphaned
@@ -22,8 +23,13 @@
 static void control_and_change(struct pr_vcase *vc, struct pr_expect *cur,
 			       struct pr_expect *prev)
 {
-	struct pr_layout l = {
-		.f = &vc->f, .bs = vc->bs, .nblocks = vc->n, .model = cur};
+	struct pr_expect src_model[LEN / 512];
+	struct pr_layout l = {.f = &vc->f,
+			      .src = (struct pr_file *)vc->priv,
+			      .bs = vc->bs,
+			      .nblocks = vc->n,
+			      .model = cur,
+			      .src_model = src_model};
 	int rc;
 
 	pr_vcase_model(vc, cur, 1, 0);
@@ -35,6 +41,9 @@ static void control_and_change(struct pr_vcase *vc, struct pr_expect *cur,
 		return;
 	}
 	memcpy(prev, cur, vc->n * sizeof(*cur));
+	if (l.src)
+		pr_model_fill(src_model, vc->n, vc->bs, l.src->id, 1,
+			      vc->ctx->seed);
 	pr_layout_range(&l);
 	rc = vc->c->op->apply(&l);
 	if (rc == -EOPNOTSUPP || rc == -ENOTTY)
@@ -77,13 +86,33 @@ static void traffic(struct pr_vcase *vc)
 	pr_vcase_check(vc, buf, dev, cur, "file-after-device-write");
 }
 
+/* The clone source: a second file of the backing, generation 1 of id 2. */
+static int open_src(struct pr_vcase *vc, struct pr_file *src)
+{
+	struct pr_stamp s = {.file_id = 2,
+			     .gen = 1,
+			     .seed = vc->ctx->seed,
+			     .writer = PR_W_MMAP};
+	int rc = pr_file_open(vc->c->backing, "vfio-src", vc->f.len, 2, 0, src);
+
+	if (rc) {
+		pr_error(vc->res, -rc, "the clone source: %s", strerror(-rc));
+		return -1;
+	}
+	pr_blk_fill_range(src->map, src->len, vc->bs, &s);
+	vc->priv = src;
+	return 0;
+}
+
 static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		 struct pr_result *res)
 {
 	const int *writable = c->variant->priv;
+	struct pr_file src = {.fd = -1};
 	struct pr_vcase vc;
 
-	if (!pr_vcase_open(&vc, ctx, c, res, LEN)) {
+	if (!pr_vcase_open(&vc, ctx, c, res, LEN) &&
+	    !(c->op->needs_src && open_src(&vc, &src))) {
 		pr_vcase_stamp(&vc, vc.f.map, 1, PR_W_MMAP);
 		if (!pr_vcase_map_mem(&vc, *writable)) {
 			pr_vcase_run(&vc, traffic);
@@ -98,6 +127,8 @@ static void body(struct pr_ctx *ctx, const struct pr_case *c,
 		}
 	}
 	pr_vcase_close(&vc);
+	if (src.map || src.fd >= 0)
+		pr_file_close(&src);
 }
 
 static const int ro = 0, rw = 1;
@@ -107,9 +138,10 @@ static const struct pr_variant variants[] = {
 	{},
 };
 static const struct pr_backing *const backings[] = {
-	&pr_backing_memfd, &pr_backing_pagecache, NULL};
-static const struct pr_layout_op *const ops[] = {&pr_op_truncate_extend,
-						 &pr_op_punch_hole, NULL};
+	&pr_backing_memfd, &pr_backing_pagecache, &pr_backing_fsdax, NULL};
+static const struct pr_layout_op *const ops[] = {
+	&pr_op_truncate_extend, &pr_op_punch_hole, &pr_op_zero_range,
+	&pr_op_collapse_range,	&pr_op_ficlone,	   NULL};
 static const char *const tags[] = {
 	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
 	NULL,
@@ -117,7 +149,7 @@ static const char *const tags[] = {
 
 static const struct pr_test test = {
 	.name = "vfio-layout",
-	.desc = "truncate and punch-hole of memfd and page-cache files while VFIO maps them for the device",
+	.desc = "truncate, punch-hole, zero-range, collapse-range and reflink of memfd, page-cache and fsdax files while VFIO maps them for the device",
 	.needs = PR_NEED_VFIO | PR_NEED_KMSG,
 	.timeout = 90,
 	.tags = tags,

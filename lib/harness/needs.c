@@ -179,6 +179,10 @@ static int probe_reflink(struct probe *p, const struct pr_backing *b)
 	char src[600], dst[600], fsname[32];
 	int s, d, rc;
 
+	if (b->memfd) /* tmpfs has no FICLONE */
+		return say(p, PR_SKIP,
+			   "no reflink: %s files cannot be cloned%s", b->kind,
+			   "");
 	if (probe_scratch(p, b) != PR_PASS)
 		return p->status;
 	s = probe_file(p, b, "src", src, sizeof(src));

@@ -53,8 +53,8 @@ static int wait_done(struct pr_vfio *v, int timeout_ms)
 	return 0;
 }
 
-int pr_edu_dma(struct pr_vfio *v, uint64_t iova, uint32_t off, uint32_t len,
-	       int to_ram, int timeout_ms)
+int pr_edu_start(struct pr_vfio *v, uint64_t iova, uint32_t off, uint32_t len,
+		 int to_ram, int timeout_ms)
 {
 	uint64_t dev = PR_EDU_BUF + off;
 	int rc;
@@ -70,10 +70,29 @@ int pr_edu_dma(struct pr_vfio *v, uint64_t iova, uint32_t off, uint32_t len,
 	wr64(v, EDU_DMA_DST, to_ram ? iova : dev);
 	wr64(v, EDU_DMA_CNT, len);
 	wr64(v, EDU_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0));
+	return 0;
+}
+
+int pr_edu_busy(struct pr_vfio *v)
+{
+	return !!(rd64(v, EDU_DMA_CMD) & EDU_CMD_START);
+}
+
+int pr_edu_wait(struct pr_vfio *v, uint64_t iova, uint32_t len, int to_ram,
+		int timeout_ms)
+{
 	return PR_CALL(&v->w,
 		       to_ram ? "edu: DMA device to RAM"
 			      : "edu: DMA RAM to device",
 		       iova, len, wait_done(v, timeout_ms));
+}
+
+int pr_edu_dma(struct pr_vfio *v, uint64_t iova, uint32_t off, uint32_t len,
+	       int to_ram, int timeout_ms)
+{
+	int rc = pr_edu_start(v, iova, off, len, to_ram, timeout_ms);
+
+	return rc ? rc : pr_edu_wait(v, iova, len, to_ram, timeout_ms);
 }
 
 int pr_edu_copy(struct pr_vfio *v, uint64_t src, uint64_t dst, uint64_t len,

@@ -31,6 +31,16 @@ int pr_edu_check(struct pr_vfio *v);
 int pr_edu_dma(struct pr_vfio *v, uint64_t iova, uint32_t off, uint32_t len,
 	       int to_ram, int timeout_ms);
 /*
+ * The two halves of pr_edu_dma(): start a transfer (after waiting for an
+ * earlier one), and wait for it.  pr_edu_busy(): a transfer is in flight
+ * (QEMU has not run it yet).
+ */
+int pr_edu_start(struct pr_vfio *v, uint64_t iova, uint32_t off, uint32_t len,
+		 int to_ram, int timeout_ms);
+int pr_edu_busy(struct pr_vfio *v);
+int pr_edu_wait(struct pr_vfio *v, uint64_t iova, uint32_t len, int to_ram,
+		int timeout_ms);
+/*
  * Copy @len bytes from @src to @dst (IOVAs) through the device buffer,
  * in transfers of PR_EDU_MAX_XFER.  0 or -ETIMEDOUT.
  */

@@ -7,7 +7,8 @@
  * DMA wait is a "hang"), device copies counted, blocks judged through
  * pr_verify_model(), and IOMMU faults read from the kernel log: faults
  * at the IOVAs a case aimed at are its evidence, any other is an
- * "iommu-fault" finding.
+ * "iommu-fault" finding.  A fault interrupt with no report in the log (the
+ * kernel ratelimits them) counts as a fault at an unknown IOVA.
  */
 #ifndef PR_VCASE_H
 #define PR_VCASE_H
@@ -36,6 +37,7 @@ struct pr_vcase {
 	void *scratch;	  /* f.len bytes, at PR_VIOVA_SCRATCH */
 	size_t bs, n;	  /* block size, blocks in f */
 	int mapped;	  /* f is mapped at PR_VIOVA_MEM */
+	long long irqs;	  /* IOMMU fault interrupts seen so far, or -1 */
 	const void *priv; /* the test's own */
 };
 
@@ -74,5 +76,7 @@ uint64_t pr_vcase_check(struct pr_vcase *vc, const void *buf,
  */
 int pr_vcase_faults(struct pr_vcase *vc, uint64_t lo, uint64_t hi, int wait_ms,
 		    char *aimed, size_t len);
+/* Start counting fault interrupts from now (pr_vcase_open() does). */
+void pr_vcase_faults_begin(struct pr_vcase *vc);
 
 #endif
