@@ -160,6 +160,8 @@ parse_kernel() { # SPEC
 
 # Validate everything before anything starts (setup/run/args.sh).
 validate_run_args
+# shellcheck source=setup/guest/vfio-engine.sh
+. "$top/setup/guest/vfio-engine.sh" && vfio_engine >/dev/null
 [[ $repeat =~ ^[1-9][0-9]{0,3}$ ]] || die 2 "--repeat wants a count from 1 to 9999, not '$repeat'"
 [[ $rerun =~ ^[0-9]{1,4}$ ]] || die 2 "--rerun-failed wants a count, not '$rerun'"
 [ -z "$share" ] || [ $bisect = 1 ] || die 2 "--bisect-share goes with --bisect"

@@ -2,9 +2,10 @@
 /*
  * Description: a real device DMAs through an IOMMU into pinned user
  * memory.  The memory (anonymous, memfd, a page-cache file, an fsdax
- * file, a device-DAX range) is mapped for the device with VFIO_IOMMU_MAP_DMA (type1 pins it
- * long-term), read-only or writable; QEMU's edu engine copies its blocks
- * to a scratch IOVA, and with a writable mapping copies new blocks back.
+ * file, a device-DAX range) is mapped for the device with VFIO_IOMMU_MAP_DMA
+ * (type1 pins it long-term), read-only or writable; the device's DMA engine
+ * (QEMU's edu, or an NVMe controller through a scratch LBA range) copies its
+ * blocks to a scratch IOVA, and with a writable mapping copies new blocks back.
  * Every block is judged by its header.  A refused mapping is a
  * protection, recorded with its errno (writable long-term pins of
  * page-cache files are refused from 6.5; fsdax pins always).
@@ -61,8 +62,8 @@ static const struct pr_variant variants[] = {
 	{},
 };
 static const struct pr_backing *const backings[] = {
-	&pr_backing_vfio_anon, &pr_backing_memfd, &pr_backing_pagecache,
-	&pr_backing_fsdax, &pr_backing_devdax, NULL};
+	&pr_backing_vfio_anon, &pr_backing_memfd,  &pr_backing_pagecache,
+	&pr_backing_fsdax,     &pr_backing_devdax, NULL};
 static const char *const tags[] = {
 	"8ac268436e6d mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings",
 	NULL,

@@ -127,12 +127,13 @@ static void unmap_span_whole(struct pr_vcase *vc)
  */
 static void denied_write(struct pr_vcase *vc, uint64_t iova, const char *why)
 {
-	char line[300];
-	size_t len = vc->bs < PR_EDU_MAX_XFER ? vc->bs : PR_EDU_MAX_XFER;
+	char line[300], dev[200] = "";
+	size_t len = vc->bs < vc->e.max_xfer ? vc->bs : vc->e.max_xfer;
 	int n;
 
 	pr_vcase_stamp(vc, vc->scratch, 2, PR_W_RDMA);
-	if (pr_vcase_copy(vc, PR_VIOVA_SCRATCH, iova, len))
+	if (pr_vcase_copy_denied(vc, PR_VIOVA_SCRATCH, iova, len, dev,
+				 sizeof(dev)) < 0)
 		return;
 	n = pr_vcase_faults(vc, iova, iova + len, FAULT_WAIT_MS, line,
 			    sizeof(line));
@@ -147,8 +148,8 @@ static void denied_write(struct pr_vcase *vc, uint64_t iova, const char *why)
 			FAULT_WAIT_MS, why);
 	if (vc->res->status == PR_PASS)
 		pr_note(vc->res,
-			"the IOMMU faulted the device write %s (%s) and no byte reached the page",
-			why, line);
+			"the IOMMU faulted the device write %s (%s)%s%s and no byte reached the page",
+			why, line, *dev ? "; the device reported " : "", dev);
 }
 
 static void dma_after_unmap(struct pr_vcase *vc)
@@ -181,15 +182,16 @@ static long status_kb(const char *field)
 }
 
 /*
- * The device's write is in flight (started, not yet run: QEMU runs an edu
- * transfer from a 100 ms timer) when the IOVA is unmapped.  The unmap
- * unpins the page at once; the transfer must then be faulted with no byte
- * reaching the page, which is no longer the device's.
+ * The device's write is in flight (started, not yet completed: QEMU runs
+ * an edu transfer from a 100 ms timer; an NVMe Read completes when its
+ * I/O does) when the IOVA is unmapped.  The unmap unpins the page at
+ * once; the transfer must then be faulted with no byte reaching the page,
+ * which is no longer the device's.
  */
 static void unmap_in_flight(struct pr_vcase *vc)
 {
-	size_t len = vc->bs < PR_EDU_MAX_XFER ? vc->bs : PR_EDU_MAX_XFER;
-	char line[300];
+	size_t len = vc->bs < vc->e.max_xfer ? vc->bs : vc->e.max_xfer;
+	char line[300], dev[200] = "";
 	int rc, busy, n;
 
 	if (pr_vcase_map_mem(vc, 1))
@@ -197,24 +199,16 @@ static void unmap_in_flight(struct pr_vcase *vc)
 	read_back(vc, PR_VIOVA_MEM, vc->bs, "control-read");
 	if (vc->res->status != PR_PASS)
 		return;
-	/* generation 2 into the device's buffer, then aimed at the page */
+	/* generation 2 onto the device, then its write aimed at the page */
 	pr_vcase_stamp(vc, vc->scratch, 2, PR_W_RDMA);
-	rc = pr_edu_dma(&vc->v, PR_VIOVA_SCRATCH, 0, len, 0,
-			PR_VFIO_DMA_TIMEOUT_MS);
-	if (!rc)
-		rc = pr_edu_start(&vc->v, PR_VIOVA_MEM, 0, len, 1,
-				  PR_VFIO_DMA_TIMEOUT_MS);
-	if (rc)
-		return pr_error(vc->res, -rc, "edu DMA: %s", strerror(-rc));
+	if (pr_vcase_start(vc, PR_VIOVA_SCRATCH, PR_VIOVA_MEM, len))
+		return;
 	rc = pr_vfio_unmap(&vc->v, PR_VIOVA_MEM, vc->f.len, NULL);
-	busy = pr_edu_busy(&vc->v);
-	if (!rc)
-		rc = pr_edu_wait(&vc->v, PR_VIOVA_MEM, len, 1,
-				 PR_VFIO_DMA_TIMEOUT_MS);
+	busy = pr_vcase_busy(vc);
 	if (rc)
-		return pr_error(vc->res, -rc, "unmap or DMA wait: %s",
-				strerror(-rc));
-	vc->res->xfers += 2;
+		return pr_error(vc->res, -rc, "unmap: %s", strerror(-rc));
+	if (pr_vcase_wait(vc, PR_VIOVA_MEM, dev, sizeof(dev)) < 0)
+		return;
 	vc->res->ops++;
 	if (!busy)
 		return pr_skip(
@@ -234,8 +228,8 @@ static void unmap_in_flight(struct pr_vcase *vc)
 			"no IOMMU fault logged within %d ms for the write that was in flight at the unmap, and no byte reached the page",
 			FAULT_WAIT_MS);
 	pr_note(vc->res,
-		"the unmap returned with the device's write in flight; the IOMMU faulted it (%s) and no byte reached the page",
-		line);
+		"the unmap returned with the device's write in flight; the IOMMU faulted it (%s)%s%s and no byte reached the page",
+		line, *dev ? "; the device reported " : "", dev);
 }
 
 /* CAP_IPC_LOCK in this thread's effective set: on (1) or off (0). */
@@ -420,8 +414,11 @@ static void churn(struct pr_vcase *vc)
 /* Self-test: a write to an IOVA nobody mapped, not declared as aimed. */
 static void never_mapped(struct pr_vcase *vc)
 {
+	char dev[200];
+
 	pr_vcase_stamp(vc, vc->scratch, 2, PR_W_RDMA);
-	if (!pr_vcase_copy(vc, PR_VIOVA_SCRATCH, PR_VIOVA_NEVER, 256))
+	if (pr_vcase_copy_denied(vc, PR_VIOVA_SCRATCH, PR_VIOVA_NEVER, 256, dev,
+				 sizeof(dev)) >= 0)
 		pr_vcase_faults(vc, 0, 0, FAULT_WAIT_MS, NULL, 0);
 }
 

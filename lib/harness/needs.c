@@ -19,7 +19,7 @@
 #include "kmsg.h"
 #include "pin.h"
 #include "pinrace.h"
-#include "edu.h"
+#include "vengine.h"
 #include "verbs.h"
 
 struct probe {
@@ -236,12 +236,14 @@ SOURCE_PROBE(pr_secretmem_probe, secretmem)
 
 /*
  * The device the setup bound to vfio-pci (the guest's edu; --host: the
- * config's vfio_device): its group and container open, BAR0 maps, and it
- * is an edu, the one DMA engine the cases drive.
+ * config's vfio_device): its group and container open, BAR0 maps, and its
+ * DMA engine is one the cases drive (vengine.h: edu, or NVMe with the LBA
+ * range the config allows the suite to overwrite).
  */
 static int probe_vfio(struct probe *p, const struct pr_backing *b)
 {
 	const char *dev = getenv("PINRACE_VFIO_DEV");
+	enum pr_vengine_kind kind;
 	struct pr_vfio v;
 	char err[300];
 	int rc;
@@ -256,13 +258,14 @@ static int probe_vfio(struct probe *p, const struct pr_backing *b)
 			"no VFIO device named in the config (vfio_device; $%s unset)%s",
 			"PINRACE_VFIO_DEV", "");
 	rc = pr_vfio_open(&v, dev, err, sizeof(err));
-	if (!rc && pr_edu_check(&v))
-		rc = say(
-			p, PR_SKIP,
-			"%s is not QEMU's edu device (PCI 1234:11e8): no DMA engine the cases can drive%s",
-			dev, "");
-	else if (rc)
+	if (!rc) {
+		rc = pr_vengine_pick(&v, &kind, err, sizeof(err));
+		if (rc)
+			rc = say(p, rc == -ENODEV ? PR_SKIP : PR_ERROR, "%s%s",
+				 err, "");
+	} else {
 		rc = say(p, PR_ERROR, "%s%s", err, ""); /* named but broken */
+	}
 	pr_vfio_close(&v);
 	return rc;
 }

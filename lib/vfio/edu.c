@@ -31,22 +31,13 @@ int pr_edu_check(struct pr_vfio *v)
 	return v->bar0_len >= 0x100 && (id & 0xff) == 0xed ? 0 : -ENODEV;
 }
 
-static long long ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000LL +
-	       (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 static int wait_done(struct pr_vfio *v, int timeout_ms)
 {
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (rd64(v, EDU_DMA_CMD) & EDU_CMD_START) {
-		if (ms_since(&t0) > timeout_ms)
+		if (pr_vfio_ms_since(&t0) > timeout_ms)
 			return -ETIMEDOUT;
 		usleep(2000);
 	}

@@ -74,10 +74,13 @@ int pr_vcase_open(struct pr_vcase *vc, struct pr_ctx *ctx,
 		pr_error(res, -rc, "%s", err);
 		return -1;
 	}
-	if (pr_edu_check(&vc->v)) {
-		pr_skip(res,
-			"%s is not an edu device: its DMA engine is unknown",
-			bdf);
+	rc = pr_vengine_open(&vc->e, &vc->v, err, sizeof(err));
+	if (rc == -ENODEV) {
+		pr_skip(res, "%s", err);
+		return -1;
+	}
+	if (rc) {
+		pr_error(res, -rc, "%s", err);
 		return -1;
 	}
 	rc = pr_kmsg_open(&vc->k);
@@ -111,6 +114,7 @@ int pr_vcase_open(struct pr_vcase *vc, struct pr_ctx *ctx,
 
 void pr_vcase_close(struct pr_vcase *vc)
 {
+	pr_vengine_close(&vc->e);
 	pr_vfio_close(&vc->v); /* unmaps and unpins everything */
 	mem_close(vc);
 	if (vc->scratch)
@@ -195,19 +199,68 @@ void pr_vcase_model(struct pr_vcase *vc, struct pr_expect *m, uint32_t gen,
 		m[i].by_device = by_device;
 }
 
+/*
+ * What a copy's @rc means for the case: a device-reported failure is
+ * evidence when @denied (the IOMMU was meant to fault it), else an error.
+ */
+static int copied(struct pr_vcase *vc, int rc, uint64_t src, uint64_t dst,
+		  uint64_t len, int denied, char *why, size_t wlen)
+{
+	char s[160];
+
+	if (!rc)
+		return 0;
+	pr_vengine_strerror(&vc->e, rc, s, sizeof(s));
+	if (denied && rc == -PR_NVME_STATUS) {
+		snprintf(why, wlen, "%s", s);
+		pr_diag("%s DMA 0x%llx -> 0x%llx: %s", vc->e.name,
+			(unsigned long long)src, (unsigned long long)dst, s);
+		return 1;
+	}
+	pr_error(vc->res, rc == -PR_NVME_STATUS ? EIO : -rc,
+		 "%s DMA 0x%llx -> 0x%llx (%llu bytes): %s", vc->e.name,
+		 (unsigned long long)src, (unsigned long long)dst,
+		 (unsigned long long)len, s);
+	return -1;
+}
+
 int pr_vcase_copy(struct pr_vcase *vc, uint64_t src, uint64_t dst, uint64_t len)
 {
-	int rc = pr_edu_copy(&vc->v, src, dst, len, PR_VFIO_DMA_TIMEOUT_MS);
+	int rc = pr_vengine_copy(&vc->e, src, dst, len, PR_VFIO_DMA_TIMEOUT_MS,
+				 &vc->res->xfers);
 
-	if (rc) {
-		pr_error(vc->res, -rc,
-			 "edu DMA 0x%llx -> 0x%llx (%llu bytes): %s",
-			 (unsigned long long)src, (unsigned long long)dst,
-			 (unsigned long long)len, strerror(-rc));
-		return -1;
-	}
-	vc->res->xfers += (len + PR_EDU_MAX_XFER - 1) / PR_EDU_MAX_XFER * 2;
-	return 0;
+	return copied(vc, rc, src, dst, len, 0, NULL, 0);
+}
+
+int pr_vcase_copy_denied(struct pr_vcase *vc, uint64_t src, uint64_t dst,
+			 uint64_t len, char *why, size_t wlen)
+{
+	int rc = pr_vengine_copy(&vc->e, src, dst, len, PR_VFIO_DMA_TIMEOUT_MS,
+				 &vc->res->xfers);
+
+	return copied(vc, rc, src, dst, len, 1, why, wlen);
+}
+
+int pr_vcase_start(struct pr_vcase *vc, uint64_t src, uint64_t dst,
+		   uint32_t len)
+{
+	int rc =
+		pr_vengine_start(&vc->e, src, dst, len, PR_VFIO_DMA_TIMEOUT_MS);
+
+	vc->res->xfers += 2;
+	return copied(vc, rc, src, dst, len, 0, NULL, 0);
+}
+
+int pr_vcase_busy(struct pr_vcase *vc)
+{
+	return pr_vengine_busy(&vc->e);
+}
+
+int pr_vcase_wait(struct pr_vcase *vc, uint64_t dst, char *why, size_t wlen)
+{
+	int rc = pr_vengine_wait(&vc->e, dst, PR_VFIO_DMA_TIMEOUT_MS);
+
+	return copied(vc, rc, dst, dst, vc->e.start_xfer, 1, why, wlen);
 }
 
 uint64_t pr_vcase_check(struct pr_vcase *vc, const void *buf,

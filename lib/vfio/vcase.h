@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every VFIO case repeats: the device named by $PINRACE_VFIO_DEV
- * opened in its own container, a scratch buffer mapped writable at
- * PR_VIOVA_SCRATCH, the memory under test (a backing) at PR_VIOVA_MEM,
- * the case's steps run in a thread under the watchdog (a stuck ioctl or
- * DMA wait is a "hang"), device copies counted, blocks judged through
- * pr_verify_model(), and IOMMU faults read from the kernel log: faults
+ * opened in its own container with its DMA engine (vengine.h: edu or NVMe), a
+ * scratch buffer mapped writable at PR_VIOVA_SCRATCH, the memory under test (a
+ * backing) at PR_VIOVA_MEM, the case's steps run in a thread under the watchdog
+ * (a stuck ioctl or DMA wait is a "hang"), device copies counted, blocks judged
+ * through pr_verify_model(), and IOMMU faults read from the kernel log: faults
  * at the IOVAs a case aimed at are its evidence, any other is an
  * "iommu-fault" finding.  A fault interrupt with no report in the log (the
  * kernel ratelimits them) counts as a fault at an unknown IOVA.
@@ -14,9 +14,9 @@
 #define PR_VCASE_H
 
 #include "backing.h"
-#include "edu.h"
 #include "kmsg.h"
 #include "pinrace.h"
+#include "vengine.h"
 #include "vfio.h"
 
 #define PR_VIOVA_MEM 0x100000ull
@@ -32,6 +32,7 @@ struct pr_vcase {
 	struct pr_result *res;
 	const struct pr_case *c;
 	struct pr_vfio v;
+	struct pr_vengine e; /* the device's DMA engine */
 	struct pr_kmsg k;
 	struct pr_file f; /* the memory under test */
 	void *scratch;	  /* f.len bytes, at PR_VIOVA_SCRATCH */
@@ -64,6 +65,22 @@ void pr_vcase_model(struct pr_vcase *vc, struct pr_expect *m, uint32_t gen,
 /* Device copy of @len bytes between IOVAs; 0, or -1 after pr_error(). */
 int pr_vcase_copy(struct pr_vcase *vc, uint64_t src, uint64_t dst,
 		  uint64_t len);
+/*
+ * For a copy the IOMMU is meant to fault: 0 when the device completed it,
+ * 1 when the device reported it failed (an NVMe error status after the
+ * fault: what it said in @why), -1 after pr_error() (a timeout).
+ */
+int pr_vcase_copy_denied(struct pr_vcase *vc, uint64_t src, uint64_t dst,
+			 uint64_t len, char *why, size_t wlen);
+/*
+ * The same as two halves, so that the device's write to @dst can be in
+ * flight: start it (0, or -1 after pr_error()), is it still in flight,
+ * and wait for it (as pr_vcase_copy_denied()).
+ */
+int pr_vcase_start(struct pr_vcase *vc, uint64_t src, uint64_t dst,
+		   uint32_t len);
+int pr_vcase_busy(struct pr_vcase *vc);
+int pr_vcase_wait(struct pr_vcase *vc, uint64_t dst, char *why, size_t wlen);
 /* Judge f.len bytes at @buf against @cur (and @prev); bad blocks. */
 uint64_t pr_vcase_check(struct pr_vcase *vc, const void *buf,
 			const struct pr_expect *cur,

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vfio.h"
@@ -49,19 +50,37 @@ static int region(struct pr_vfio *v, unsigned int index,
 	return ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, ri) ? -errno : 0;
 }
 
-static int bus_master(struct pr_vfio *v)
+int pr_vfio_config(struct pr_vfio *v, unsigned int off, void *buf, size_t len,
+		   int write)
 {
 	struct vfio_region_info cfg;
-	uint16_t cmd;
+	ssize_t n;
 
 	if (region(v, VFIO_PCI_CONFIG_REGION_INDEX, &cfg))
 		return -errno;
-	if (pread(v->device, &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
-		return -errno;
+	n = write ? pwrite(v->device, buf, len, cfg.offset + off)
+		  : pread(v->device, buf, len, cfg.offset + off);
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+static int bus_master(struct pr_vfio *v)
+{
+	uint16_t cmd;
+	int rc = pr_vfio_config(v, PCI_COMMAND, &cmd, 2, 0);
+
+	if (rc)
+		return rc;
 	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pwrite(v->device, &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
-		return -errno;
-	return 0;
+	return pr_vfio_config(v, PCI_COMMAND, &cmd, 2, 1);
+}
+
+long long pr_vfio_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000LL +
+	       (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 int pr_vfio_open(struct pr_vfio *v, const char *bdf, char *err, size_t len)
@@ -169,4 +188,12 @@ int pr_vfio_unmap(struct pr_vfio *v, uint64_t iova, size_t len, uint64_t *done)
 	if (done)
 		*done = rc ? 0 : u.size;
 	return rc ? -errno : 0;
+}
+
+long pr_vfio_class(struct pr_vfio *v)
+{
+	uint8_t cc[3]; /* programming interface, subclass, class */
+	int rc = pr_vfio_config(v, 0x09, cc, 3, 0);
+
+	return rc ? rc : (long)cc[2] << 16 | cc[1] << 8 | cc[0];
 }

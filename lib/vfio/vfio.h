@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "racecore.h"
 
@@ -35,5 +36,13 @@ int pr_vfio_map(struct pr_vfio *v, void *va, uint64_t iova, size_t len,
 		int writable);
 /* Unmap [@iova, @iova + @len); *@done gets the bytes unmapped. 0/-errno. */
 int pr_vfio_unmap(struct pr_vfio *v, uint64_t iova, size_t len, uint64_t *done);
+
+/* Read (or @write) @len bytes of the PCI config space at @off. 0/-errno. */
+int pr_vfio_config(struct pr_vfio *v, unsigned int off, void *buf, size_t len,
+		   int write);
+/* The PCI class code (0x010802: NVMe), or -errno. */
+long pr_vfio_class(struct pr_vfio *v);
+/* Milliseconds on CLOCK_MONOTONIC since @t0, for the engines' polls. */
+long long pr_vfio_ms_since(const struct timespec *t0);
 
 #endif

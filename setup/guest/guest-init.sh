@@ -259,31 +259,37 @@ nvdimm_up() {
 	set +a
 }
 
-# The edu DMA device (vm.sh adds it with the IOMMU when IOMMU=1) bound to
-# vfio-pci: PINRACE_VFIO_DEV. Without the IOMMU the vfio tests skip saying
-# the run did not ask for it; a kernel without VFIO, naming the module.
+# The DMA device (vm.sh adds it with the IOMMU when IOMMU=1: edu, or with
+# VFIO_ENGINE=nvme an NVMe controller) bound to vfio-pci: PINRACE_VFIO_DEV;
+# for NVMe also PINRACE_VFIO_NVME_LBA, the LBAs the cases may overwrite (the
+# disk is the boot's own image). Without the IOMMU the vfio tests skip
+# saying the run did not ask for it; a kernel without VFIO, naming the module.
 vfio_up() {
-	local d bdf=''
+	local d bdf='' what=edu want="0x1234 0x11e8 " ids=(vendor device)
 	[ "${IOMMU:-0}" = 1 ] || {
 		# not a lack of the kernel: the skip reason only, not lacks.txt
 		printf 'PINRACE_VFIO_DEV_LACKS=%q\n' "the guest was booted without the IOMMU (no selected test needs vfio)" >>"$PINRACE_LACKS_FILE"
 		return 0
 	}
 	[ -z "${MISSING[vfio]:-}" ] || { piece vfio true; return 0; }
+	[ "${VFIO_ENGINE:-edu}" != nvme ] || what=NVMe want="0x010802 " ids=(class)
 	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor" "$d/device" 2>/dev/null | tr '\n' ' ')" = "0x1234 0x11e8 " ] && bdf=${d##*/}
+		[ "$(cd "$d" && cat "${ids[@]}" 2>/dev/null | tr '\n' ' ')" = "$want" ] && bdf=${d##*/}
 	done
-	[ -n "$bdf" ] || setup_failed "no edu device (PCI 1234:11e8) although vm.sh added one"
+	[ -n "$bdf" ] || setup_failed "no $what device ($want) although vm.sh added one"
 	[ -e "/sys/bus/pci/devices/$bdf/iommu_group" ] || {
-		lacks PINRACE_VFIO_DEV "edu $bdf has no IOMMU group: the kernel did not enable the IOMMU (intel_iommu=on)" unset 2>>"$SETUP_LOG"
+		lacks PINRACE_VFIO_DEV "$what $bdf has no IOMMU group: the kernel did not enable the IOMMU (intel_iommu=on)" unset 2>>"$SETUP_LOG"
 		return 0
 	}
 	step sh -c "echo vfio-pci >/sys/bus/pci/devices/$bdf/driver_override &&
+		{ [ ! -e /sys/bus/pci/devices/$bdf/driver ] || echo $bdf >/sys/bus/pci/devices/$bdf/driver/unbind; } &&
 		echo $bdf >/sys/bus/pci/drivers_probe &&
 		test \"\$(basename \$(readlink /sys/bus/pci/devices/$bdf/driver))\" = vfio-pci" ||
-		setup_failed "binding edu $bdf to vfio-pci failed"
+		setup_failed "binding $what $bdf to vfio-pci failed"
 	export PINRACE_VFIO_DEV=$bdf
-	log "edu $bdf bound to vfio-pci, IOMMU group $(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu_group")")"
+	# 8 MiB of the 64 MiB image with 512-byte LBAs (all of it with 4 KiB)
+	[ "$what" = edu ] || export PINRACE_VFIO_NVME_LBA=0+16384
+	log "$what $bdf bound to vfio-pci, IOMMU group $(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu_group")")"
 }
 
 main() {

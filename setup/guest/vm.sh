@@ -29,7 +29,9 @@
 # setup/guest/iommu-need.sh) adds an emulated IOMMU with interrupt remapping
 # (intel-iommu on q35, kernel-irqchip=split; intel_iommu=on iommu=pt, so
 # the guest's own devices keep identity mappings) and QEMU's edu DMA device,
-# which guest-init.sh binds to vfio-pci.
+# which guest-init.sh binds to vfio-pci. PINRACE_VFIO_ENGINE=nvme (default
+# edu; setup/guest/vfio-engine.sh) adds an emulated NVMe controller instead,
+# on a 64 MiB sparse image in DIR that lives as long as the boot.
 # PINRACE_SMP (2), PINRACE_KERNEL_ARGS (appended to the kernel command line) and
 # PINRACE_QEMU (qemu-system-x86_64) adjust the machine. --kpkg (else $KPKG,
 # else what kernel.sh recorded in MODROOT) names the kernel in the manifest.
@@ -86,6 +88,9 @@ nvdimm_mib=$(to_mib "${PINRACE_NVDIMM_SIZE:-2G}")
 [ "$mem_mib" -ge 2048 ] || die 2 "--mem must be at least 2G (the guest's RAM below 4G is 2G)"
 [[ $project != *[[:space:]]* ]] || die 2 "the project path '$project' contains white space"
 [[ $results != *,* ]] || die 2 "the results path '$results' contains a comma (QEMU option syntax)"
+# shellcheck source-path=SCRIPTDIR source=vfio-engine.sh
+. "$here/guest/vfio-engine.sh"
+vfio_engine=$(vfio_engine) || exit 2
 need_cmd "$QEMU" realpath
 mkdir -p "$results" || die 2 "cannot create results directory '$results'"
 results=$(realpath "$results")
@@ -123,6 +128,7 @@ fi
 		"$project" "$modroot" "$results" "$kver" "$kpkg" "$("$QEMU" --version | head -n1)"
 	printf 'NVDIMM_MIB=%q\n' "$nvdimm_mib"
 	printf 'IOMMU=%q\n' "${PINRACE_IOMMU:-0}"
+	printf 'VFIO_ENGINE=%q\n' "$vfio_engine"
 } >"$results/.guest-env"
 
 # Guest RAM below 4G is 2G on q35 once -m is over 2.75G; the rest of -m sits
@@ -142,13 +148,20 @@ fi
 case $accel in kvm | tcg) ;; *) die 2 "PINRACE_ACCEL wants kvm or tcg, got '$accel'" ;; esac
 
 # The NVDIMM sits in the hotplug area above RAM: one slot, maxmem covering it.
-machine=q35 memory=${total_mib}M nvdimm_args=() nvdimm_file='' iommu_args=()
+machine=q35 memory=${total_mib}M nvdimm_args=() nvdimm_file='' iommu_args=() nvme_file=''
 case ${PINRACE_IOMMU:-0} in
 0) ;;
 1)
 	machine+=,kernel-irqchip=split
 	# shellcheck disable=SC2054 # commas inside QEMU option values
 	iommu_args=(-device intel-iommu,intremap=on -device edu)
+	if [ "$vfio_engine" = nvme ]; then
+		nvme_file=$results/vfio-nvme.img # made once cleanup is armed
+		# shellcheck disable=SC2054 # commas inside QEMU option values
+		iommu_args=(-device intel-iommu,intremap=on
+			-drive "file=$nvme_file,if=none,id=vfionvme,format=raw"
+			-device nvme,serial=pinrace,drive=vfionvme)
+	fi
 	cmdline+=" intel_iommu=on iommu=pt"
 	;;
 *) die 2 "PINRACE_IOMMU wants 0 or 1, got '$PINRACE_IOMMU'" ;;
@@ -211,8 +224,10 @@ stop_qemu() {
 cleanup() {
 	stop_qemu
 	[ -z "$nvdimm_file" ] || rm -f "$nvdimm_file"
+	[ -z "$nvme_file" ] || rm -f "$nvme_file"
 }
 trap cleanup EXIT
+[ -z "$nvme_file" ] || truncate -s 64M "$nvme_file" || die 3 "cannot create the NVMe image $nvme_file"
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

@@ -18,6 +18,7 @@
 #    PINRACE_EXT4_DIR, PINRACE_BTRFS_DIR, PINRACE_TMPFS_DIR,
 #    PINRACE_PAGECACHE_DIR, PINRACE_DAX_DIR (and PINRACE_DAX_NVDIMM_DIR or
 #    PINRACE_DAX_EXT4_DIR by its filesystem), PINRACE_DEVDAX, PINRACE_VFIO_DEV (vfio_device),
+#    PINRACE_VFIO_NVME_LBA (vfio_nvme_lba),
 #    PINRACE_TMP_DIR (the page-cache scratch: nothing goes to /tmp),
 #    PINRACE_PMEM_DEVICES (what may be reconfigured), PINRACE_PEER,
 #    PINRACE_PRESSURE_RDMA_ADDR and PINRACE_HOST_CONF, and unsets every
@@ -67,7 +68,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	[[ $line =~ ^[[:space:]]*([a-z][a-z0-9_]*)[[:space:]]*=[[:space:]]*([^[:space:]].*[^[:space:]]|[^[:space:]])[[:space:]]*$ ]] ||
 		die 2 "$conf:$n: not 'key = value': $line"
 	k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
-	case " $SCRATCH_KEYS rdma_device rdma_port pagecache devdax peer pressure_rdma_addr vfio_device " in
+	case " $SCRATCH_KEYS rdma_device rdma_port pagecache devdax peer pressure_rdma_addr vfio_device vfio_nvme_lba " in
 	*" $k "*)
 		[ -z "${cfg[$k]+set}" ] || die 2 "$conf:$n: $k given twice"
 		cfg[$k]=$v
@@ -119,6 +120,9 @@ if [ -n "${cfg[vfio_device]:-}" ]; then
 	[ "$(basename "$(readlink "$vd/driver" 2>/dev/null)")" = vfio-pci ] ||
 		die 2 "$conf: vfio_device ${cfg[vfio_device]} is not bound to vfio-pci (echo vfio-pci >$vd/driver_override; echo ${cfg[vfio_device]} >/sys/bus/pci/drivers_probe)"
 fi
+# The LBAs of an NVMe vfio_device the suite may overwrite: START+COUNT.
+[ -z "${cfg[vfio_nvme_lba]:-}" ] || [[ ${cfg[vfio_nvme_lba]} =~ ^[0-9]+\+[1-9][0-9]*$ ]] ||
+	die 2 "$conf: vfio_nvme_lba ${cfg[vfio_nvme_lba]}: want START+COUNT (decimal LBAs, e.g. 0+16384)"
 
 # --- the device and the peer -------------------------------------------------
 
@@ -138,7 +142,7 @@ fi
 
 UNSET="RDMA_DEV RDMA_PORT XFS_DIR EXT4_DIR BTRFS_DIR TMPFS_DIR PAGECACHE_DIR DAX_DIR
 	DAX_NVDIMM_DIR DAX_EXT4_DIR DEVDAX TMP_DIR PMEM_DEVICES PEER NETNS PEER_NETNS
-	PEER_NETDEV PEER_ADDR PRESSURE_RDMA_ADDR SELFTEST_CRASH VFIO_DEV"
+	PEER_NETDEV PEER_ADDR PRESSURE_RDMA_ADDR SELFTEST_CRASH VFIO_DEV VFIO_NVME_LBA"
 for v in $UNSET; do unset "PINRACE_$v"; done
 export PINRACE_HOST_CONF=$conf PINRACE_RDMA_DEV=${cfg[rdma_device]}
 setenv() { [ -z "$2" ] || export "$1=$2"; }
@@ -154,6 +158,7 @@ dax_fs=$([ -z "${cfg[scratch_fsdax]:-}" ] || findmnt -n -o FSTYPE -T "${cfg[scra
 setenv PINRACE_DAX_EXT4_DIR "${cfg[scratch_fsdax_ext4]:-${PINRACE_DAX_EXT4_DIR:-}}"
 setenv PINRACE_DEVDAX "${cfg[devdax]:-}"
 setenv PINRACE_VFIO_DEV "${cfg[vfio_device]:-}"
+setenv PINRACE_VFIO_NVME_LBA "${cfg[vfio_nvme_lba]:-}"
 for fs in $pc xfs ext4 btrfs tmpfs; do
 	[ -z "${cfg[scratch_$fs]:-}" ] || { setenv PINRACE_PAGECACHE_DIR "${cfg[scratch_$fs]}" && break; }
 done
