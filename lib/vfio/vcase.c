@@ -208,6 +208,8 @@ static int copied(struct pr_vcase *vc, int rc, uint64_t src, uint64_t dst,
 {
 	char s[160];
 
+	if (!rc && denied && vc->e.kind == PR_VENGINE_NVME)
+		snprintf(why, wlen, "a successful completion");
 	if (!rc)
 		return 0;
 	pr_vengine_strerror(&vc->e, rc, s, sizeof(s));

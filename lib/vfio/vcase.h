@@ -68,7 +68,8 @@ int pr_vcase_copy(struct pr_vcase *vc, uint64_t src, uint64_t dst,
 /*
  * For a copy the IOMMU is meant to fault: 0 when the device completed it,
  * 1 when the device reported it failed (an NVMe error status after the
- * fault: what it said in @why), -1 after pr_error() (a timeout).
+ * fault), -1 after pr_error() (a timeout).  What an NVMe device reported
+ * (its error status, or "a successful completion") goes to @why.
  */
 int pr_vcase_copy_denied(struct pr_vcase *vc, uint64_t src, uint64_t dst,
 			 uint64_t len, char *why, size_t wlen);
