@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A polled NVMe driver over VFIO: reset, queues, Identify, Read/Write. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,14 +62,14 @@ int pr_nvme_parse_lba(const char *s, uint64_t *start, uint64_t *count)
 {
 	char *end;
 
-	if (!s || !*s)
+	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	*start = strtoull(s, &end, 10);
-	if (end == s || *end != '+')
+	if (*end != '+' || !isdigit((unsigned char)end[1]))
 		return -EINVAL;
 	s = end + 1;
 	*count = strtoull(s, &end, 10);
-	if (end == s || *end || !*count || *start + *count < *start)
+	if (*end || !*count || *start + *count < *start)
 		return -EINVAL;
 	return 0;
 }
