@@ -150,6 +150,9 @@ cli 2 "--config naming the system disk as pmem" -- --host --config "$conf/sysdis
 cli 2 "--config naming a device that is not pmem" -- --host --config "$conf/notpmem.conf"
 cli 2 "--config with --scratch" -- --host --config "$conf/ok.conf" --scratch "$shm"
 cli 2 "--config without --host" -- --config "$conf/ok.conf"
+hostconf nvmelba "rdma_device = mlx5_0" "scratch_tmpfs = $shm" "vfio_nvme_lba = 16384"
+cli 2 "--config with a vfio_nvme_lba that is not START+COUNT" -- --host --config "$conf/nvmelba.conf"
+PINRACE_VFIO_ENGINE=bogus cli 2 "with PINRACE_VFIO_ENGINE=bogus" -- --tests 'vfio-*'
 cli 4 "--config on a machine without an RDMA device" -- --host --config "$conf/ok.conf"
 
 # --- issue 14's table ---------------------------------------------------------------
