@@ -83,6 +83,13 @@ int pr_vcase_open(struct pr_vcase *vc, struct pr_ctx *ctx,
 		pr_error(res, -rc, "%s", err);
 		return -1;
 	}
+	if (vc->e.kind == PR_VENGINE_NVME)
+		pr_diag("DMA engine: NVMe %s (%s), %llu LBAs of %u bytes; it may write LBAs %llu+%llu",
+			bdf, vc->e.nvme.model,
+			(unsigned long long)vc->e.nvme.nsze,
+			vc->e.nvme.lba_size,
+			(unsigned long long)vc->e.nvme.lba_start,
+			(unsigned long long)vc->e.nvme.lba_count);
 	rc = pr_kmsg_open(&vc->k);
 	if (rc) {
 		pr_error(res, -rc, "/dev/kmsg: %s", strerror(-rc));
