@@ -53,6 +53,8 @@ static void mem_close(struct pr_vcase *vc)
 	f->map = NULL;
 }
 
+static long long fault_irqs(void);
+
 int pr_vcase_open(struct pr_vcase *vc, struct pr_ctx *ctx,
 		  const struct pr_case *c, struct pr_result *res, size_t len)
 {
@@ -95,7 +97,7 @@ int pr_vcase_open(struct pr_vcase *vc, struct pr_ctx *ctx,
 		pr_error(res, -rc, "/dev/kmsg: %s", strerror(-rc));
 		return -1;
 	}
-	pr_vcase_faults_begin(vc);
+	vc->irqs = fault_irqs(); /* faults count from here */
 	vc->scratch = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (vc->scratch == MAP_FAILED) {
@@ -339,11 +341,6 @@ static long long fault_irqs(void)
 	if (f)
 		fclose(f);
 	return sum;
-}
-
-void pr_vcase_faults_begin(struct pr_vcase *vc)
-{
-	vc->irqs = fault_irqs();
 }
 
 int pr_vcase_faults(struct pr_vcase *vc, uint64_t lo, uint64_t hi, int wait_ms,

@@ -94,7 +94,5 @@ uint64_t pr_vcase_check(struct pr_vcase *vc, const void *buf,
  */
 int pr_vcase_faults(struct pr_vcase *vc, uint64_t lo, uint64_t hi, int wait_ms,
 		    char *aimed, size_t len);
-/* Start counting fault interrupts from now (pr_vcase_open() does). */
-void pr_vcase_faults_begin(struct pr_vcase *vc);
 
 #endif
