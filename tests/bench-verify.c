@@ -1,22 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * How fast is verification next to memcpy?  Stamps a buffer (64 MiB, or
- * argv[1] MiB) in 4 KiB blocks for every checksum algorithm this CPU can
- * run and times pr_verify_range() over each against copying it; says which
- * was fastest and what the run-time choice picked, with the speeds the
- * choice was made on ("select GB/s", lib/blocks/csum-select.c).
+ * How fast is verification next to memcpy?  One buffer (64 MiB, or
+ * argv[1] MiB) of 4 KiB blocks, timed by pr_verify_range() once per
+ * checksum algorithm this CPU can run, against copying it; says which was
+ * fastest and what the run-time choice picked, with the speeds the choice
+ * was made on ("select GB/s", lib/blocks/csum-select.c).
+ *
+ * Every algorithm is timed over the same memory: a block's data does not
+ * depend on the algorithm, only its 64-byte header does, so each
+ * algorithm's headers are kept aside and written over the buffer before
+ * its pass.  (One buffer per algorithm measured the buffers: on a virtual
+ * machine the host backs each differently, and the ranking followed the
+ * allocation from run to run.)  Before every timed pass the buffer is
+ * flushed from the caches, as a device or another process would leave it.
+ * And the process stays on the CPU it started on: moved between the
+ * virtual CPUs of a guest or a cloud machine mid-run, one algorithm's
+ * passes measured another CPU's path to memory (10-20% apart here).
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <emmintrin.h>
+#endif
 
 #include "block.h"
 #include "csum.h"
 #include "verify.h"
 
 #define BS 4096
-#define RUNS 9 /* best of: a shared machine spoils some */
+#define RUNS 11 /* best of: a shared machine spoils some */
 
 static double now(void)
 {
@@ -34,26 +50,68 @@ static const struct pr_stamp stamp = {
 	.writer = PR_W_PWRITE,
 };
 
-static void stamp_all(unsigned char *buf, size_t len, enum pr_csum_alg alg)
+/* Out of every cache, back to memory (where there is no way, as it is). */
+static void flush(const unsigned char *p, size_t len)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	for (size_t off = 0; off < len; off += 64)
+		_mm_clflush(p + off);
+	_mm_mfence();
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+/* Stay on this CPU (where there is no affinity to set, as it is). */
+static void stay_on_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Stamp @buf for @alg and keep its headers in @hdrs. */
+static void stamp_all(unsigned char *buf, size_t len, enum pr_csum_alg alg,
+		      unsigned char *hdrs)
 {
 	struct pr_stamp s = stamp;
 
 	for (size_t off = 0; off < len; off += BS) {
 		s.offset = off;
 		pr_blk_fill_alg(buf + off, BS, &s, alg);
+		memcpy(hdrs + off / BS * PR_BLK_HDR_LEN, buf + off,
+		       PR_BLK_HDR_LEN);
 	}
+}
+
+static void put_headers(unsigned char *buf, size_t len,
+			const unsigned char *hdrs)
+{
+	for (size_t off = 0; off < len; off += BS)
+		memcpy(buf + off, hdrs + off / BS * PR_BLK_HDR_LEN,
+		       PR_BLK_HDR_LEN);
 }
 
 static double secs_memcpy(void *dst, const void *src, size_t len)
 {
-	double t = now();
+	double t;
 
+	flush(src, len);
+	flush(dst, len);
+	t = now();
 	memcpy(dst, src, len);
 	return now() - t;
 }
 
 /* Seconds for one verification, or -1 when a block fails. */
-static double secs_verify(const void *buf, size_t len)
+static double secs_verify(unsigned char *buf, size_t len,
+			  const unsigned char *hdrs)
 {
 	const struct pr_expect e = {
 		.file_id = stamp.file_id,
@@ -64,6 +122,8 @@ static double secs_verify(const void *buf, size_t len)
 	struct pr_vreport rep;
 	double t;
 
+	put_headers(buf, len, hdrs);
+	flush(buf, len);
 	pr_vreport_init(&rep);
 	t = now();
 	if (pr_verify_range(buf, len, BS, &e, "bench", NULL, NULL, &rep))
@@ -72,25 +132,30 @@ static double secs_verify(const void *buf, size_t len)
 }
 
 /*
- * Best of RUNS, after a warm-up, for copying and for verifying each
- * algorithm's buffer: one copy, then each verification, in turns, so that
- * all see the same machine when it is shared, and each gets as many tries.
- * @t[alg] stays 0 for those this CPU cannot run, -1 when a block failed.
+ * Best of RUNS, after a warm-up, for copying and for verifying with each
+ * algorithm: one copy, then each verification, in turns starting one
+ * further along each round, so that all see the same machine when it is
+ * shared, and each gets as many tries.  @t[alg] stays 0 for those this
+ * CPU cannot run, -1 when a block failed.
  */
-static void best_all(unsigned char *const bufs[PR_CSUM_NALG], void *dst,
-		     size_t len, double t[PR_CSUM_NALG], double *t_copy)
+static void best_all(unsigned char *buf, unsigned char *const hdrs[],
+		     void *dst, size_t len, double t[PR_CSUM_NALG],
+		     double *t_copy)
 {
+	const int nalg = PR_CSUM_NALG - 1;
+
 	for (int i = 0; i <= RUNS; i++) {
-		double tc = secs_memcpy(dst, bufs[PR_CSUM_XXH64], len);
+		double tc = secs_memcpy(dst, buf, len);
 
 		if (i && tc < *t_copy)
 			*t_copy = tc;
-		for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
+		for (int j = 0; j < nalg; j++) {
+			int a = PR_CSUM_NONE + 1 + (i + j) % nalg;
 			double tv;
 
-			if (!bufs[a] || t[a] < 0)
+			if (!hdrs[a] || t[a] < 0)
 				continue;
-			tv = secs_verify(bufs[a], len);
+			tv = secs_verify(buf, len, hdrs[a]);
 			if (tv < 0)
 				t[a] = -1;
 			else if (i && (!t[a] || tv < t[a]))
@@ -113,27 +178,34 @@ int main(int argc, char **argv)
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 64;
 	size_t len = (mib ? mib : 64) << 20;
 	double sel_gbps[PR_CSUM_NALG];
-	enum pr_csum_alg sel = pr_csum_select_len(BS - PR_BLK_HDR_LEN);
-	unsigned char *bufs[PR_CSUM_NALG] = {0}, *dst = alloc_touched(len);
+	enum pr_csum_alg sel;
+	unsigned char *hdrs[PR_CSUM_NALG] = {0};
+	unsigned char *buf = alloc_touched(len), *dst = alloc_touched(len);
 	double t_copy = 1e9, t_alg[PR_CSUM_NALG] = {0};
 	int fastest = PR_CSUM_NONE, rc = 1;
 
+	stay_on_this_cpu();
+	sel = pr_csum_select_len(BS - PR_BLK_HDR_LEN);
 	pr_csum_choice_speeds(sel_gbps);
+	if (!buf || !dst) {
+		fprintf(stderr, "bench-verify: cannot allocate %zu MiB\n",
+			len >> 20);
+		goto out;
+	}
 	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
 		if (!pr_csum_available(a))
 			continue;
-		bufs[a] = alloc_touched(len);
-		if (!bufs[a] || !dst) {
-			fprintf(stderr,
-				"bench-verify: cannot allocate %zu MiB\n",
-				len >> 20);
+		hdrs[a] = malloc(len / BS * PR_BLK_HDR_LEN);
+		if (!hdrs[a]) {
+			fprintf(stderr, "bench-verify: out of memory\n");
 			goto out;
 		}
-		stamp_all(bufs[a], len, a);
+		stamp_all(buf, len, a, hdrs[a]);
 	}
-	best_all(bufs, dst, len, t_alg, &t_copy);
-	printf("# %zu MiB, %d-byte blocks, best of %d; selected %s\n",
-	       len >> 20, BS, RUNS, pr_csum_name(sel));
+	best_all(buf, hdrs, dst, len, t_alg, &t_copy);
+	printf("# %zu MiB, %d-byte blocks, one buffer, flushed, CPU %d, best of "
+	       "%d; selected %s\n",
+	       len >> 20, BS, sched_getcpu(), RUNS, pr_csum_name(sel));
 	printf("%-10s %8s %10s %14s\n", "alg", "GB/s", "x memcpy",
 	       "select GB/s");
 	printf("%-10s %8.2f %10.2f\n", "memcpy", len / t_copy / 1e9, 1.0);
@@ -158,7 +230,8 @@ int main(int argc, char **argv)
 	rc = t_alg[sel] > 0 ? 0 : 1;
 out:
 	for (int a = 0; a < PR_CSUM_NALG; a++)
-		free(bufs[a]);
+		free(hdrs[a]);
+	free(buf);
 	free(dst);
 	return rc;
 }
