@@ -4,7 +4,8 @@
  * argv[1] MiB) of 4 KiB blocks, timed by pr_verify_range() once per
  * checksum algorithm this CPU can run, against copying it; says which was
  * fastest and what the run-time choice picked, with the speeds the choice
- * was made on ("select GB/s", lib/blocks/csum-select.c).
+ * was made on ("select GB/s", lib/blocks/csum-select.c), and how fast the
+ * same memory is merely read ("read-only": no verifier can beat it).
  *
  * Every algorithm is timed over the same memory: a block's data does not
  * depend on the algorithm, only its 64-byte header does, so each
@@ -18,6 +19,7 @@
  * passes measured another CPU's path to memory (10-20% apart here).
  */
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +100,37 @@ static void put_headers(unsigned char *buf, size_t len,
 		       PR_BLK_HDR_LEN);
 }
 
+/*
+ * Seconds to read @len bytes and nothing more (four independent sums of
+ * 16-byte words, prefetched a block ahead as the verifier does): about the
+ * most any verifier could do over this memory, the ceiling its ratio to
+ * memcpy is read against.
+ */
+static double secs_read(const unsigned char *buf, size_t len)
+{
+	typedef uint64_t v2 __attribute__((vector_size(16)));
+	volatile uint64_t sink;
+	v2 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+	double t;
+
+	flush(buf, len);
+	t = now();
+	for (size_t off = 0; off + 64 <= len; off += 64) {
+		if (off % BS == 0 && off + 2 * BS <= len)
+			for (size_t l = 0; l < BS; l += 64)
+				__builtin_prefetch(buf + off + BS + l);
+		s0 += *(const v2 *)(buf + off);
+		s1 += *(const v2 *)(buf + off + 16);
+		s2 += *(const v2 *)(buf + off + 32);
+		s3 += *(const v2 *)(buf + off + 48);
+	}
+	t = now() - t;
+	s0 ^= s1 ^ s2 ^ s3;
+	sink = s0[0] ^ s0[1];
+	(void)sink;
+	return t;
+}
+
 static double secs_memcpy(void *dst, const void *src, size_t len)
 {
 	double t;
@@ -138,17 +171,20 @@ static double secs_verify(unsigned char *buf, size_t len,
  * shared, and each gets as many tries.  @t[alg] stays 0 for those this
  * CPU cannot run, -1 when a block failed.
  */
-static void best_all(unsigned char *buf, unsigned char *const hdrs[],
-		     void *dst, size_t len, double t[PR_CSUM_NALG],
-		     double *t_copy)
+static void best_all(unsigned char *buf, unsigned char *const hdrs[], void *dst,
+		     size_t len, double t[PR_CSUM_NALG], double *t_copy,
+		     double *t_read)
 {
 	const int nalg = PR_CSUM_NALG - 1;
 
 	for (int i = 0; i <= RUNS; i++) {
 		double tc = secs_memcpy(dst, buf, len);
+		double tr = secs_read(buf, len);
 
 		if (i && tc < *t_copy)
 			*t_copy = tc;
+		if (i && tr < *t_read)
+			*t_read = tr;
 		for (int j = 0; j < nalg; j++) {
 			int a = PR_CSUM_NONE + 1 + (i + j) % nalg;
 			double tv;
@@ -181,7 +217,7 @@ int main(int argc, char **argv)
 	enum pr_csum_alg sel;
 	unsigned char *hdrs[PR_CSUM_NALG] = {0};
 	unsigned char *buf = alloc_touched(len), *dst = alloc_touched(len);
-	double t_copy = 1e9, t_alg[PR_CSUM_NALG] = {0};
+	double t_copy = 1e9, t_read = 1e9, t_alg[PR_CSUM_NALG] = {0};
 	int fastest = PR_CSUM_NONE, rc = 1;
 
 	stay_on_this_cpu();
@@ -202,13 +238,15 @@ int main(int argc, char **argv)
 		}
 		stamp_all(buf, len, a, hdrs[a]);
 	}
-	best_all(buf, hdrs, dst, len, t_alg, &t_copy);
+	best_all(buf, hdrs, dst, len, t_alg, &t_copy, &t_read);
 	printf("# %zu MiB, %d-byte blocks, one buffer, flushed, CPU %d, best of "
 	       "%d; selected %s\n",
 	       len >> 20, BS, sched_getcpu(), RUNS, pr_csum_name(sel));
 	printf("%-10s %8s %10s %14s\n", "alg", "GB/s", "x memcpy",
 	       "select GB/s");
 	printf("%-10s %8.2f %10.2f\n", "memcpy", len / t_copy / 1e9, 1.0);
+	printf("%-10s %8.2f %10.2f\n", "read-only", len / t_read / 1e9,
+	       t_copy / t_read);
 	for (int a = PR_CSUM_NONE + 1; a < PR_CSUM_NALG; a++) {
 		if (t_alg[a] < 0) {
 			printf("%-10s verification failed\n", pr_csum_name(a));
@@ -227,6 +265,9 @@ int main(int argc, char **argv)
 	       t_alg[sel] > 0 ? t_alg[fastest] / t_alg[sel] : 0.0);
 	printf("verify/memcpy ratio: %.2f (%s)\n",
 	       t_alg[sel] > 0 ? t_copy / t_alg[sel] : 0.0, pr_csum_name(sel));
+	printf("read-only/memcpy ratio: %.2f (the ceiling)\n", t_copy / t_read);
+	printf("verify/read-only ratio: %.2f (%s)\n",
+	       t_alg[sel] > 0 ? t_read / t_alg[sel] : 0.0, pr_csum_name(sel));
 	rc = t_alg[sel] > 0 ? 0 : 1;
 out:
 	for (int a = 0; a < PR_CSUM_NALG; a++)
