@@ -35,7 +35,7 @@ bash "$top/setup/guest/vm.sh" --kver "$KVER" --kimage "$KIMAGE" --modroot "$MODR
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 val() { sed -n "s/^$2: \([0-9.]*\).*/\1/p" "$out/$1" | tail -1; }
 vratio() { sed -n 's/^verify\/memcpy ratio: \([0-9.]*\).*/\1/p' "$out/$1"; }
-rratio() { sed -n "s/^$2 ratio: \([0-9.]*\).*/\1/p" "$out/$1"; }
+rratio() { sed -n "s|^$2 ratio: \([0-9.]*\).*|\1|p" "$out/$1"; }
 valg() { sed -n 's/^verify\/memcpy ratio: [0-9.]* (\(.*\))/\1/p' "$out/$1"; }
 # "fastest: xxh3, selected xxh3 at 1.00 of its speed" -> "xxh3 | xxh3 | 1.00"
 vpick() { sed -n 's/^fastest: \(.*\), selected \(.*\) at \([0-9.]*\) of its speed/\2 | \1 | \3/p' "$out/$1"; }
