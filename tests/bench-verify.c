@@ -25,10 +25,6 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <emmintrin.h>
-#endif
-
 #include "block.h"
 #include "csum.h"
 #include "verify.h"
@@ -55,19 +51,6 @@ static const struct pr_stamp stamp = {
 	.seed = 0x5eed,
 	.writer = PR_W_PWRITE,
 };
-
-/* Out of every cache, back to memory (where there is no way, as it is). */
-static void flush(const unsigned char *p, size_t len)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	for (size_t off = 0; off < len; off += 64)
-		_mm_clflush(p + off);
-	_mm_mfence();
-#else
-	(void)p;
-	(void)len;
-#endif
-}
 
 /* Stay on this CPU (where there is no affinity to set, as it is). */
 static void stay_on_this_cpu(void)
@@ -140,7 +123,7 @@ static double secs_read(const unsigned char *buf, size_t len)
 	volatile uint64_t sink;
 	double t;
 
-	flush(buf, len);
+	pr_flush_caches(buf, len);
 	t = now();
 	sink = read_all(buf, len);
 	t = now() - t;
@@ -152,8 +135,8 @@ static double secs_memcpy(void *dst, const void *src, size_t len)
 {
 	double t;
 
-	flush(src, len);
-	flush(dst, len);
+	pr_flush_caches(src, len);
+	pr_flush_caches(dst, len);
 	t = now();
 	memcpy(dst, src, len);
 	return now() - t;
@@ -173,7 +156,7 @@ static double secs_verify(unsigned char *buf, size_t len,
 	double t;
 
 	put_headers(buf, len, hdrs);
-	flush(buf, len);
+	pr_flush_caches(buf, len);
 	pr_vreport_init(&rep);
 	t = now();
 	if (pr_verify_range(buf, len, BS, &e, "bench", NULL, NULL, &rep))

@@ -56,15 +56,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-/* Out of every cache, back to memory (where there is no way, as it is). */
-static void flush(const unsigned char *buf)
+void pr_flush_caches(const void *p, size_t len)
 {
 #if defined(__x86_64__) || defined(__i386__)
-	for (size_t off = 0; off < SEL_BUF; off += 64)
-		_mm_clflush(buf + off);
+	for (size_t off = 0; off < len; off += 64)
+		_mm_clflush((const char *)p + off);
 	_mm_mfence();
 #else
-	(void)buf;
+	(void)p;
+	(void)len;
 #endif
 }
 
@@ -74,7 +74,7 @@ static uint64_t time_pass(enum pr_csum_alg alg, const unsigned char *buf,
 	volatile uint64_t sink = 0;
 	uint64_t t0;
 
-	flush(buf);
+	pr_flush_caches(buf, SEL_BUF);
 	t0 = now_ns();
 	for (size_t off = 0; off + chunk <= SEL_BUF; off += chunk) {
 		for (size_t i = 0; off + SEL_AHEAD + i < SEL_BUF && i < chunk;

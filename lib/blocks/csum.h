@@ -46,6 +46,12 @@ int pr_csum_measure(size_t len, double gbps[PR_CSUM_NALG]);
  */
 int pr_csum_choice_speeds(double gbps[PR_CSUM_NALG]);
 enum pr_csum_alg pr_csum_current(void);
+/*
+ * @len bytes at @p out of every cache, back to memory, as a device or
+ * another process leaves them (where there is no way, as they are): what
+ * speeds "from memory" are measured on.
+ */
+void pr_flush_caches(const void *p, size_t len);
 /* Returns 0 when @alg cannot run here (e.g. CRC32C_HW without SSE4.2). */
 int pr_csum_available(enum pr_csum_alg alg);
 uint64_t pr_csum(enum pr_csum_alg alg, const void *buf, size_t len);

@@ -34,7 +34,6 @@ bash "$top/setup/guest/vm.sh" --kver "$KVER" --kimage "$KIMAGE" --modroot "$MODR
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 val() { sed -n "s/^$2: \([0-9.]*\).*/\1/p" "$out/$1" | tail -1; }
-vratio() { sed -n 's/^verify\/memcpy ratio: \([0-9.]*\).*/\1/p' "$out/$1"; }
 rratio() { sed -n "s|^$2 ratio: \([0-9.]*\).*|\1|p" "$out/$1"; }
 valg() { sed -n 's/^verify\/memcpy ratio: [0-9.]* (\(.*\))/\1/p' "$out/$1"; }
 # "fastest: xxh3, selected xxh3 at 1.00 of its speed" -> "xxh3 | xxh3 | 1.00"
@@ -45,10 +44,10 @@ vr=$(val guest-rdma.txt verified_read_MBps) vw=$(val guest-rdma.txt verified_wri
 {
 	echo "| measurement | pinrace | reference | ratio | goal |"
 	echo "|---|---|---|---|---|"
-	echo "| verifier vs memcpy, 64 MiB, native (load $load) | $(valg native-verify.txt) | memcpy | $(vratio native-verify.txt) | >= 2 |"
+	echo "| verifier vs memcpy, 64 MiB, native (load $load) | $(valg native-verify.txt) | memcpy | $(rratio native-verify.txt verify/memcpy) | >= 2 |"
 	echo "| reading alone vs memcpy, 64 MiB, native (the verifier's ceiling) | read-only | memcpy | $(rratio native-verify.txt read-only/memcpy) | - |"
 	echo "| verifier vs reading alone, 64 MiB, native | $(valg native-verify.txt) | read-only | $(rratio native-verify.txt verify/read-only) | - |"
-	echo "| verifier vs memcpy, 64 MiB, guest ($KVER, $(cat "$out/accel" 2>/dev/null || echo "$ACCEL")) | $(valg guest-verify.txt) | memcpy | $(vratio guest-verify.txt) | >= 1 |"
+	echo "| verifier vs memcpy, 64 MiB, guest ($KVER, $(cat "$out/accel" 2>/dev/null || echo "$ACCEL")) | $(valg guest-verify.txt) | memcpy | $(rratio guest-verify.txt verify/memcpy) | >= 1 |"
 	echo "| checksum chosen vs the fastest, native | $(vpick native-verify.txt) | >= 0.95 |"
 	echo "| checksum chosen vs the fastest, guest | $(vpick guest-verify.txt) | >= 0.95 |"
 	echo "| verified RDMA READ vs ib_read_bw (64 KiB, depth 16) | $vr MB/s | $pr MB/s | $(ratio "$vr" "$pr") | >= 0.8 |"
