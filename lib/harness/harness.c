@@ -53,6 +53,11 @@ struct run {
 
 static volatile sig_atomic_t interrupted;
 
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
 static void on_signal(int sig)
 {
 	interrupted = sig;
@@ -339,7 +344,11 @@ static void run_one(struct run *r, struct pr_case *c, int idx,
 			pr_error(
 				res, 0,
 				"a failure that names no finding: a bug in the test");
-		pr_verdict_apply(r->t, c, res, kmsg);
+		if (interrupted && res->status == PR_ERROR)
+			pr_note(res, "%s stopped by %s while this case ran",
+				r->t->name, signal_name(interrupted));
+		else
+			pr_verdict_apply(r->t, c, res, kmsg);
 		if (res->status == PR_SKIP)
 			snprintf(why, sizeof(why), "%s", res->detail);
 		else if (res->status == PR_ERROR)
@@ -347,6 +356,23 @@ static void run_one(struct run *r, struct pr_case *c, int idx,
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	finish_case(r, c, res, why, ms_between(&t0, &t1), kmsg);
+}
+
+/*
+ * A case the run never reached because a signal stopped it: a skip that
+ * says so, in results.jsonl as in the TAP, so both count every case.
+ */
+static void not_run(struct run *r, struct pr_case *c, struct pr_result *res)
+{
+	char why[160];
+
+	memset(res, 0, sizeof(*res));
+	res->vr.first_bad = -1;
+	res->status = PR_SKIP;
+	snprintf(why, sizeof(why), "not run: %s stopped by %s", r->t->name,
+		 signal_name(interrupted));
+	snprintf(res->detail, sizeof(res->detail), "%s", why);
+	finish_case(r, c, res, why, 0, "");
 }
 
 int pr_main(const struct pr_test *t, int argc, char **argv)
@@ -389,12 +415,10 @@ int pr_main(const struct pr_test *t, int argc, char **argv)
 	for (int i = 0; i < r.ncases; i++) {
 		if (!selected(&r, &r.cases[i]))
 			continue;
-		if (interrupted) {
-			pr_tap_result(&r.tap, r.cases[i].name, PR_SKIP,
-				      "interrupted", NULL);
-			continue;
-		}
-		run_one(&r, &r.cases[i], i, res);
+		if (interrupted)
+			not_run(&r, &r.cases[i], res);
+		else
+			run_one(&r, &r.cases[i], i, res);
 	}
 	pr_kmsg_close(&r.kmsg);
 	pr_expect_free(&r.expect);

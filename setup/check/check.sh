@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make check`: the project's own tests.
 #   1. the self-tests on this machine (detectors fed injected faults, the
-#      harness fed misbehaving cases);
+#      harness fed misbehaving cases), and a test binary stopped in the
+#      middle of its run (setup/check/check-stopped.sh);
 #   2. run.sh's handling of bad input (exit 2, nothing started:
 #      setup/check/check-input.sh), host
 #      config files that name what the suite may not touch, and
@@ -83,6 +84,8 @@ tally "$out/host/results.jsonl"
 sub_checks "self-tests: " bash "$top/setup/check/check-consumers.sh" "$out/host"
 [ "$(jq -r 'select(.role != "selftest") | "\(.test)/\(.case)"' "$out/host/results.jsonl")" = '' ]
 verdict $? "self-tests: every record says role selftest (kept apart from kernel findings)"
+# a binary stopped by its time limit, or killed, in the middle of its run
+sub_checks "" bash "$top/setup/check/check-stopped.sh"
 
 # 2. bad input: exit 2, one printable line, nothing created or started
 # (setup/check/check-input.sh, with a stand-in QEMU that records calls)

@@ -289,7 +289,7 @@ record_death() { # KIND (crash|hang) BOOT
 		WHY="guest hung $how: stopped after $((SECONDS - last_done)) s without a finished case (boot $n, see $log)"
 		error_record "$KVER" "$t" "$c" hang "$WHY" "$kmsg" "$(seeds_of "$t" "$c" "$tap" "$n" "$log")" >>"$jsonl"
 	fi
-	tap_append_error "$tap" "$c" "$WHY"
+	tap_append error "$tap" "$c" "$WHY"
 	WHY="$t/$c: $WHY"
 	return 0
 }

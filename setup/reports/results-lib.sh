@@ -35,11 +35,15 @@
 #                             an "error" line in results.jsonl's own format
 #                             (with the case's role)
 #   tap_points TAP            how many test points TAP holds
-#   tap_append_error TAP NAME WHY
+#   tap_append error|skip TAP NAME WHY
 #                             the next test point of TAP: "not ok N NAME" and
-#                             "# error: WHY" (TAP has no error directive);
-#                             an unfinished YAML block closed first, a plan
-#                             written first when TAP has none
+#                             "# error: WHY" (TAP has no error directive), or
+#                             "ok N NAME # SKIP WHY"; an unfinished YAML block
+#                             closed first, a plan written first when TAP has
+#                             none, and raised to N when it counts fewer (a
+#                             program that numbered every case, then was
+#                             stopped: its error is one point more)
+#   tap_point_names TAP       the names of TAP's test points, one a line
 
 kernel_dirs() {
 	local run=$1
@@ -168,13 +172,23 @@ error_record() {
 
 tap_points() { grep -cE '^(not )?ok [0-9]+( |$)' "$1" 2>/dev/null || true; }
 
-tap_append_error() { # TAP NAME WHY
-	local tap=$1 n head=''
+tap_point_names() {
+	sed -nE 's/^(not )?ok [0-9]+ ([^#]*[^ #]).*/\2/p' "$1" 2>/dev/null
+}
+
+tap_append() { # error|skip TAP NAME WHY
+	local tap=$2 n plan head='' why
 	n=$(tap_points "$tap")
+	plan=$(sed -nE 's/^1\.\.([0-9]+).*/\1/p' "$tap" 2>/dev/null | head -n1)
 	[ ! -s "$tap" ] || [ -z "$(tail -c1 "$tap")" ] || head=$'\n'
-	grep -qE '^1\.\.[0-9]+' "$tap" 2>/dev/null || head+="TAP version 13"$'\n'"1..$((n + 1))"$'\n'
+	[ -n "$plan" ] || head+="TAP version 13"$'\n'"1..$((n + 1))"$'\n'
+	[ -z "$plan" ] || [ "$plan" -gt "$n" ] || sed -i -E "0,/^1\.\.[0-9]+/s//1..$((n + 1))/" "$tap"
 	# a YAML block the dead program left open
 	[ "$(grep -E '^  (---|\.\.\.)$' "$tap" 2>/dev/null | tail -n1)" != '  ---' ] || head+=$'  ...\n'
-	printf '%snot ok %d %s\n# error: %s\n' "$head" $((n + 1)) "$2" \
-		"$(LC_ALL=C tr -c '[:print:]' ' ' <<<"$3" | sed 's/ *$//')" >>"$tap"
+	why=$(LC_ALL=C tr -c '[:print:]' ' ' <<<"$4" | sed 's/ *$//')
+	if [ "$1" = skip ]; then
+		printf '%sok %d %s # SKIP %s\n' "$head" $((n + 1)) "$3" "$why" >>"$tap"
+	else
+		printf '%snot ok %d %s\n# error: %s\n' "$head" $((n + 1)) "$3" "$why" >>"$tap"
+	fi
 }

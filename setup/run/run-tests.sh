@@ -13,8 +13,10 @@
 # writes repeats.tap.
 #
 # Each binary gets an outer timeout (its cases times its per-case timeout,
-# plus a margin) on top of the per-case timeout the harness enforces; a
-# binary that overruns it or dies is an error in results.jsonl, never lost.
+# plus a margin; PINRACE_BINARY_TIMEOUT=S sets it, for the self-tests) on
+# top of the per-case timeout the harness enforces; a binary that overruns
+# it or dies is an error in results.jsonl and one more test point in its
+# TAP, never lost, and each case it did not reach a skip that says why.
 #
 # --resume (a fresh guest after the last one crashed): every case that
 # already has a line in DIR/results.jsonl is done and not run again (case
@@ -85,11 +87,37 @@ jsonl="$results/results.jsonl"
 
 info() { "$1" --info | sed -n "s/^$2: //p"; }
 
-# A binary that did not finish: record it so the run says so.
-record_error() { # NAME WHY TAP
-	local name=$1 why=$2 tap=$3
-	tap_append_error "$tap" "$name" "$why"
+# A binary that did not finish: each case it left without a test point is
+# a skip that says why (in the TAP and results.jsonl alike), then the
+# binary's own error point and record, so the run says so and every case
+# is counted once.
+record_error() { # BIN WHY TAP
+	local name=${1##*/} why=$2 tap=$3 c
+	while IFS= read -r c; do
+		tap_append skip "$tap" "$c" "not run: $why"
+		error_record "$(uname -r)" "$name" "$c" none "not run: $why" '[]' '{"status": "skip"}' >>"$jsonl"
+	done < <(all_cases "$1" "$name" | grep -vxF -f <(tap_point_names "$tap"; echo '*'))
+	tap_append error "$tap" "$name" "$why"
 	error_record "$(uname -r)" "$name" '*' none "$why" >>"$jsonl"
+}
+
+# Why BIN's run ended with timeout(1)'s status RC, ELAPSED seconds in:
+# nothing when it finished.
+binary_stopped() { # RC ELAPSED LIMIT
+	case $1 in
+	0 | 1 | 2 | 3 | 4) ;;
+	124) echo "TIMEOUT $3 seconds (whole binary): SIGTERM ended it" ;;
+	137) if [ "$2" -ge "$3" ]; then
+		echo "TIMEOUT $3 seconds (whole binary): still running 15 s after SIGTERM, SIGKILL"
+	else
+		echo "killed by SIGKILL after $2 s, before its $3 s limit (the OOM killer? see the kernel log)"
+	fi ;;
+	*) if [ "$1" -gt 128 ]; then
+		echo "killed by signal $(($1 - 128)) ($(kill -l $(($1 - 128)) 2>/dev/null)) after $2 s"
+	else
+		echo "exited with status $1"
+	fi ;;
+	esac
 }
 
 # Human lines for the guest's output (a terminal on a lab host gets a live
@@ -133,6 +161,8 @@ run_cases() { # BIN PER_CASE_LIMIT TAP CASE...
 	local bin=$1 per=$2 tap=$3 c n
 	shift 3
 	n=$(tap_points "$tap")
+	# a new file (--rerun-failed's) gets the plan of its cases
+	grep -qE '^1\.\.[0-9]+' "$tap" 2>/dev/null || printf 'TAP version 13\n1..%d\n' $# >>"$tap"
 	{
 		echo "# $(basename "$bin"): resumed after a guest crash, one case at a time"
 		for c in "$@"; do
@@ -144,6 +174,13 @@ run_cases() { # BIN PER_CASE_LIMIT TAP CASE...
 		/^# [^ ]+: / && head[$0]++ { next }
 		/^(not )?ok [0-9]+ / { n++; sub(/ok [0-9]+ /, "ok " n " ") }
 		{ print; fflush() }' >>"$tap"
+	# a case whose run ended before its test point (killed, timed out)
+	for c in "$@"; do
+		tap_point_names "$tap" | grep -qxF "$c" && continue
+		tap_append error "$tap" "$c" "${bin##*/} ended without a result for this case"
+		error_record "$(uname -r)" "${bin##*/}" "$c" none \
+			"${bin##*/} ended without a result for this case" >>"$jsonl"
+	done
 }
 
 # Totals of NAME's cases from results.jsonl (for a resumed test).
@@ -229,7 +266,7 @@ for bin in "${tests[@]}"; do
 	fi
 	per=$(info "$bin" timeout)
 	per=${per:-300}
-	limit=$((cases * per + 60))
+	limit=${PINRACE_BINARY_TIMEOUT:-$((cases * per + 60))}
 	tap=$results/$name.tap
 	record start "$(date +%s)" $i ${#tests[@]} "$name" "$cases" "$per" "$limit" "${tap##*/}"
 	say "[$i/${#tests[@]}] $name ($cases cases, $((SECONDS - start))s elapsed)"
@@ -242,13 +279,10 @@ for bin in "${tests[@]}"; do
 		for ((rep = 1; rep <= repeat; rep++)); do
 			[ $rep = 1 ] || tap=$results/$name.repeat$rep.tap
 			[ "$repeat" = 1 ] || export PINRACE_REPEAT=$rep
+			t0=$SECONDS
 			timeout -k 15 "$limit" "$bin" "${cargs[@]}" >"$tap" 2>>"$results/$name.stderr"
-			rc=$?
-			case $rc in
-			0 | 1 | 2 | 3 | 4) ;;
-			124 | 137) record_error "$name" "TIMEOUT $limit seconds (whole binary)" "$tap" ;;
-			*) record_error "$name" "exited with status $rc" "$tap" ;;
-			esac
+			why=$(binary_stopped $? $((SECONDS - t0)) "$limit")
+			[ -z "$why" ] || record_error "$bin" "$why" "$tap"
 		done
 		totals=$(grep -h '^# Totals:' "$tap" | tail -1)
 		totals=${totals#\# Totals: }
