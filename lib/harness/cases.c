@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,8 +105,15 @@ void pr_case_interrupt(void)
 		kill(-running, SIGKILL);
 }
 
-static void child(struct pr_ctx *ctx, struct pr_result *res)
+static void child(struct pr_ctx *ctx, struct pr_result *res, pid_t harness)
 {
+	/*
+	 * A harness killed outright (SIGKILL) cannot stop its case: the case
+	 * dies with it rather than live on, holding the harness's stdout.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != harness)
+		_exit(1);
 	setpgid(0, 0);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -168,16 +176,17 @@ static int stop_case(pid_t pid, int *wstatus, int timeout,
 int pr_case_run(struct pr_ctx *ctx, int timeout, struct pr_result *res)
 {
 	int wstatus = 0, rc;
-	pid_t pid;
+	pid_t pid, harness;
 
 	fflush(stdout);
+	harness = getpid();
 	pid = fork();
 	if (pid < 0) {
 		pr_error(res, errno, "fork: %s", strerror(errno));
 		return 0;
 	}
 	if (!pid)
-		child(ctx, res);
+		child(ctx, res, harness);
 	setpgid(pid, pid);
 	running = pid;
 	rc = wait_deadline(pid, &wstatus, timeout * 1000L);

@@ -5,7 +5,10 @@
 #     SIGTERM stops it in the middle of a case; the harness records that
 #     case as an error and each case it did not reach as a skip;
 #   - killed with SIGKILL after its first case, well before its limit: it
-#     writes nothing more, and run-tests.sh records the rest as skips.
+#     writes nothing more, and run-tests.sh records the rest as skips;
+#   - resumed (--resume, as after a guest crash: two cases done, the plan
+#     counting all) one case at a time, one of them killed: that case is
+#     an error, the others run, the plan holds.
 # Each time the binary's error is one more test point and one record (case
 # "*") that says why, and the outputs stay readable: prove finds no bad plan
 # and as many points per test as results.jsonl has records
@@ -69,4 +72,27 @@ pkill -KILL -f "^$bin"
 wait $run
 judge "$d" $? '^killed by SIGKILL after [0-9]+ s, before its [0-9]+ s limit' \
 	'^not run: killed by SIGKILL after'
+
+d=$tmp/killed-in-resume
+mkdir -p "$d"
+PINRACE_RESULTS=$d "$bin" --case '@(timeout|crash)' 2>/dev/null |
+	sed "s/^1\.\.2\$/1..$ncases/" >"$d/selftest-harness.tap"
+bash "$top/setup/run/run-tests.sh" --results "$d" --tests selftest-harness --resume >/dev/null 2>&1 &
+run=$!
+for ((i = 0; i < 300; i++)); do
+	pkill -KILL -f "^$bin --case ignores" && break
+	sleep 0.1
+done
+wait $run
+rc=$?
+[ "$rc" = 1 ]
+verdict $? "killed-in-resume: run-tests.sh exits 1 (got $rc)"
+why=$(jq -r 'select(.case == "ignores-sigterm") | "\(.status): \(.detail)"' "$d/results.jsonl")
+[ "$why" = "error: selftest-harness ended without a result for this case" ]
+verdict $? "killed-in-resume: the killed case is an error that says so: ${why:-none}"
+[ "$(jq -r .case "$d/results.jsonl" | sort | uniq -d)$(grep -c . "$d/results.jsonl")" = "$ncases" ]
+verdict $? "killed-in-resume: each of the $ncases cases has exactly one record"
+grep -q "^1\.\.$ncases$" "$d/selftest-harness.tap"
+verdict $? "killed-in-resume: the plan stays $ncases"
+bash "$top/setup/check/check-consumers.sh" "$d"
 exit $failed

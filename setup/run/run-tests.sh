@@ -87,6 +87,9 @@ jsonl="$results/results.jsonl"
 
 info() { "$1" --info | sed -n "s/^$2: //p"; }
 
+# The case names on stdin that TAP has no test point for.
+without_point() { grep -vxF -f <(tap_point_names "$1"; echo '*'); }
+
 # A binary that did not finish: each case it left without a test point is
 # a skip that says why (in the TAP and results.jsonl alike), then the
 # binary's own error point and record, so the run says so and every case
@@ -96,7 +99,7 @@ record_error() { # BIN WHY TAP
 	while IFS= read -r c; do
 		tap_append skip "$tap" "$c" "not run: $why"
 		error_record "$(uname -r)" "$name" "$c" none "not run: $why" '[]' '{"status": "skip"}' >>"$jsonl"
-	done < <(all_cases "$1" "$name" | grep -vxF -f <(tap_point_names "$tap"; echo '*'))
+	done < <(all_cases "$1" "$name" | without_point "$tap")
 	tap_append error "$tap" "$name" "$why"
 	error_record "$(uname -r)" "$name" '*' none "$why" >>"$jsonl"
 }
@@ -158,7 +161,7 @@ glob_quote() {
 # the numbers that follow the last one there (the plan at its top counts
 # them all), flushed line by line so a crash keeps what ran.
 run_cases() { # BIN PER_CASE_LIMIT TAP CASE...
-	local bin=$1 per=$2 tap=$3 c n
+	local bin=$1 per=$2 tap=$3 c n why
 	shift 3
 	n=$(tap_points "$tap")
 	# a new file (--rerun-failed's) gets the plan of its cases
@@ -175,12 +178,11 @@ run_cases() { # BIN PER_CASE_LIMIT TAP CASE...
 		/^(not )?ok [0-9]+ / { n++; sub(/ok [0-9]+ /, "ok " n " ") }
 		{ print; fflush() }' >>"$tap"
 	# a case whose run ended before its test point (killed, timed out)
-	for c in "$@"; do
-		tap_point_names "$tap" | grep -qxF "$c" && continue
-		tap_append error "$tap" "$c" "${bin##*/} ended without a result for this case"
-		error_record "$(uname -r)" "${bin##*/}" "$c" none \
-			"${bin##*/} ended without a result for this case" >>"$jsonl"
-	done
+	why="${bin##*/} ended without a result for this case"
+	while IFS= read -r c; do
+		tap_append error "$tap" "$c" "$why"
+		error_record "$(uname -r)" "${bin##*/}" "$c" none "$why" >>"$jsonl"
+	done < <(printf '%s\n' "$@" | without_point "$tap")
 }
 
 # Totals of NAME's cases from results.jsonl (for a resumed test).
