@@ -146,7 +146,10 @@ static int wait_deadline(pid_t pid, int *wstatus, long ms)
 
 const char *pr_killed_by_name(int sig)
 {
-	return sig == SIGKILL ? "SIGKILL" : sig == SIGTERM ? "SIGTERM" : NULL;
+	return sig == SIGKILL	? "SIGKILL"
+	       : sig == SIGTERM ? "SIGTERM"
+	       : sig == SIGINT	? "SIGINT"
+				: NULL;
 }
 
 /* Stop the group of @pid at its timeout; 0, or -1 if it cannot be reaped. */

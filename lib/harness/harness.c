@@ -53,11 +53,6 @@ struct run {
 
 static volatile sig_atomic_t interrupted;
 
-static const char *signal_name(int sig)
-{
-	return sig == SIGINT ? "SIGINT" : "SIGTERM";
-}
-
 static void on_signal(int sig)
 {
 	interrupted = sig;
@@ -346,7 +341,7 @@ static void run_one(struct run *r, struct pr_case *c, int idx,
 				"a failure that names no finding: a bug in the test");
 		if (interrupted && res->status == PR_ERROR)
 			pr_note(res, "%s stopped by %s while this case ran",
-				r->t->name, signal_name(interrupted));
+				r->t->name, pr_killed_by_name(interrupted));
 		else
 			pr_verdict_apply(r->t, c, res, kmsg);
 		if (res->status == PR_SKIP)
@@ -364,15 +359,12 @@ static void run_one(struct run *r, struct pr_case *c, int idx,
  */
 static void not_run(struct run *r, struct pr_case *c, struct pr_result *res)
 {
-	char why[160];
-
 	memset(res, 0, sizeof(*res));
 	res->vr.first_bad = -1;
 	res->status = PR_SKIP;
-	snprintf(why, sizeof(why), "not run: %s stopped by %s", r->t->name,
-		 signal_name(interrupted));
-	snprintf(res->detail, sizeof(res->detail), "%s", why);
-	finish_case(r, c, res, why, 0, "");
+	snprintf(res->detail, sizeof(res->detail), "not run: %s stopped by %s",
+		 r->t->name, pr_killed_by_name(interrupted));
+	finish_case(r, c, res, res->detail, 0, "");
 }
 
 int pr_main(const struct pr_test *t, int argc, char **argv)

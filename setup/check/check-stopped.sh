@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A test binary that does not finish, as run-tests.sh records it, for make
-# check. selftest-harness runs twice on this machine:
+# check. selftest-harness runs three times on this machine:
 #   - past its whole-binary limit (PINRACE_BINARY_TIMEOUT=3): timeout(1)'s
 #     SIGTERM stops it in the middle of a case; the harness records that
 #     case as an error and each case it did not reach as a skip;
@@ -32,6 +32,13 @@ verdict() { # STATUS WHAT
 }
 ncases=$("$bin" --list | grep -c .)
 
+# Each case of the binary has exactly one record in DIR (case "*" aside).
+one_record_each() { # DIR
+	[ "$(jq -r 'select(.case != "*") | .case' "$1/results.jsonl" | sort | uniq -c |
+		awk '$1 == 1 { n++ } END { print n + 0 }')" = "$ncases" ]
+	verdict $? "${1##*/}: each of the $ncases cases has exactly one record"
+}
+
 # What run-tests.sh left in DIR after it exited RC: WANT_WHY is a regex the
 # binary's error must match, WANT_SKIP one the not-run cases' skips must.
 judge() { # DIR RC WANT_WHY WANT_SKIP
@@ -44,9 +51,7 @@ judge() { # DIR RC WANT_WHY WANT_SKIP
 	verdict $? "$name: the binary's error says why: ${why:-none}"
 	[ -n "$skips" ] && ! grep -vqE "$4" <<<"$skips"
 	verdict $? "$name: each case not reached is a skip that says why: $(sort -u <<<"$skips" | paste -sd';')"
-	[ "$(jq -r 'select(.case != "*") | .case' "$d/results.jsonl" | sort | uniq -d)$(
-		jq -r 'select(.case != "*") | .case' "$d/results.jsonl" | grep -c .)" = "$ncases" ]
-	verdict $? "$name: each of the $ncases cases has exactly one record"
+	one_record_each "$d"
 	grep -q "^1\.\.$((ncases + 1))$" "$d/selftest-harness.tap"
 	verdict $? "$name: the plan counts the cases and the binary's error ($(grep -m1 '^1\.\.' "$d/selftest-harness.tap"))"
 	bash "$top/setup/check/check-consumers.sh" "$d"
@@ -90,8 +95,7 @@ verdict $? "killed-in-resume: run-tests.sh exits 1 (got $rc)"
 why=$(jq -r 'select(.case == "ignores-sigterm") | "\(.status): \(.detail)"' "$d/results.jsonl")
 [ "$why" = "error: selftest-harness ended without a result for this case" ]
 verdict $? "killed-in-resume: the killed case is an error that says so: ${why:-none}"
-[ "$(jq -r .case "$d/results.jsonl" | sort | uniq -d)$(grep -c . "$d/results.jsonl")" = "$ncases" ]
-verdict $? "killed-in-resume: each of the $ncases cases has exactly one record"
+one_record_each "$d"
 grep -q "^1\.\.$ncases$" "$d/selftest-harness.tap"
 verdict $? "killed-in-resume: the plan stays $ncases"
 bash "$top/setup/check/check-consumers.sh" "$d"
